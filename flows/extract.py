@@ -1,0 +1,204 @@
+"""Find page files under the input folders, read them and decode their text."""
+
+import codecs
+import fnmatch
+import hashlib
+import os
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from flows.schema import polars_schema
+
+DISCOVERED_SCHEMA = pl.Schema(
+    {"input_root": pl.String(), "source_path": pl.String(), "path": pl.String()}
+)
+PAGE_SCHEMA = pl.Schema(
+    {
+        "source_path": pl.String(),
+        "size_bytes": pl.Int64(),
+        "modified_at": pl.Datetime("us"),
+        "sha256": pl.String(),
+        "text": pl.String(),
+    }
+)
+# A quarantine row before the run id is known.
+REJECT_SCHEMA = pl.Schema(
+    {name: dtype for name, dtype in polars_schema("quarantine").items() if name != "run_id"}
+)
+
+# Share of control characters above which decoded bytes are not text.
+_MAX_CONTROL_SHARE = 0.05
+_ALLOWED_CONTROLS = {"\n", "\r", "\t", "\f"}
+
+
+def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
+    """Decode a byte that is not valid UTF-8 as cp1252 (Latin-1 where cp1252 has a hole).
+
+    Crawls mix encodings inside one file: an acute accent saved as a single cp1252 byte among UTF-8.
+    """
+    assert isinstance(error, UnicodeDecodeError)
+    bad = error.object[error.start : error.start + 1]
+    try:
+        return bad.decode("cp1252"), error.start + 1
+    except UnicodeDecodeError:
+        return bad.decode("latin-1"), error.start + 1
+
+
+codecs.register_error("newsflow-cp1252", _cp1252_fallback)
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """Files that match the input pattern, those set aside already, and how many did not match."""
+
+    files: pl.DataFrame
+    rejects: pl.DataFrame
+    ignored: int
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """The text of a page file, or why there is none."""
+
+    text: str | None
+    reason: str | None = None
+    message: str | None = None
+
+
+def discover_files(inputs: tuple[Path, ...], pattern: str) -> Discovery:
+    """List every entry named like a page under `inputs`, recursively, in a stable order.
+
+    Directories and broken links named like a page are listed too: reading them fails and
+    they are quarantined, so that nothing that looks like a page goes unaccounted for.
+    """
+    rows: list[tuple[str, str, str]] = []
+    ignored = 0
+    for root in inputs:
+        for folder, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            for name in sorted([*filenames, *dirnames]):
+                if not fnmatch.fnmatch(name, pattern):
+                    ignored += name in filenames
+                    continue
+                path = Path(folder, name)
+                rows.append((str(root), path.relative_to(root).as_posix(), str(path)))
+    found = pl.DataFrame(rows, schema=DISCOVERED_SCHEMA, orient="row")
+    # A page is known by its path relative to its input folder: the first folder given wins.
+    first = pl.col("source_path").is_first_distinct()
+    duplicates = found.filter(~first)
+    rejects = duplicates.select(
+        "source_path",
+        reason=pl.lit("duplicate_path"),
+        message=pl.format(
+            "An earlier input folder has a file at the same relative path; {} was not read. "
+            "Give each crawl folder its own sub-folder.",
+            "path",
+        ),
+        size_bytes=pl.lit(None, dtype=pl.Int64()),
+        sha256=pl.lit(None, dtype=pl.String()),
+    )
+    return Discovery(files=found.filter(first), rejects=rejects, ignored=ignored)
+
+
+def decode(raw: bytes) -> Decoded:
+    """Turn file bytes into NFC text with LF line ends, or say why they are not a page."""
+    if not raw.strip():
+        return Decoded(None, "empty", "The file is empty or holds only white space.")
+    nul_share = raw.count(b"\x00") / len(raw)
+    if nul_share > _MAX_CONTROL_SHARE:
+        return Decoded(None, "binary", "The file holds binary data (NUL bytes), not page text.")
+    raw = raw.replace(b"\x00", b"")
+    text = raw.decode("utf-8-sig", errors="newsflow-cp1252")
+    controls = sum(1 for char in text if unicodedata.category(char) == "Cc") - sum(
+        text.count(char) for char in _ALLOWED_CONTROLS
+    )
+    if controls / len(text) > _MAX_CONTROL_SHARE:
+        return Decoded(
+            None,
+            "undecodable",
+            "The bytes decode neither as UTF-8 nor as cp1252 text; "
+            "check the file's encoding and save it as UTF-8.",
+        )
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    if not text.strip():
+        return Decoded(None, "empty", "The file holds only white space and control characters.")
+    return Decoded(text)
+
+
+def read_pages(files: pl.DataFrame, max_file_bytes: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Read and decode `files`; return (pages, rejects), every file in exactly one of them."""
+    pages: list[dict] = []
+    rejects: list[dict] = []
+    for source_path, path in files.select("source_path", "path").iter_rows():
+        page, reject = _read_one(source_path, Path(path), max_file_bytes)
+        if page is not None:
+            pages.append(page)
+        else:
+            rejects.append(reject)
+    return (
+        pl.DataFrame(pages, schema=PAGE_SCHEMA),
+        pl.DataFrame(rejects, schema=REJECT_SCHEMA),
+    )
+
+
+def _read_one(source_path: str, path: Path, max_file_bytes: int) -> tuple[dict | None, dict]:
+    def reject(reason: str, message: str, size: int | None = None, sha: str | None = None):
+        return None, {
+            "source_path": source_path,
+            "reason": reason,
+            "message": message,
+            "size_bytes": size,
+            "sha256": sha,
+        }
+
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            return reject("unreadable", "The file is a broken symbolic link; fix or remove it.")
+        return reject("vanished", "The file disappeared between discovery and reading.")
+    except OSError as error:
+        return reject("unreadable", f"The file cannot be examined: {error.strerror}.")
+    if not path.is_file():
+        return reject("not_a_file", "A directory or special file is named like a page file.")
+    if stat.st_size > max_file_bytes:
+        return reject(
+            "too_large",
+            f"The file has {stat.st_size:,} bytes, over the limit of {max_file_bytes:,}; "
+            "raise NEWSFLOW_MAX_FILE_BYTES if it is a real page.",
+            stat.st_size,
+        )
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return reject("vanished", "The file disappeared between discovery and reading.")
+    except OSError as error:
+        return reject(
+            "unreadable",
+            f"The file cannot be read ({error.strerror}); check its permissions.",
+            stat.st_size,
+        )
+    sha = hashlib.sha256(raw).hexdigest()
+    decoded = decode(raw)
+    if decoded.text is None:
+        return reject(decoded.reason or "undecodable", decoded.message or "", len(raw), sha)
+    page = {
+        "source_path": source_path,
+        "size_bytes": len(raw),
+        "modified_at": datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None),
+        "sha256": sha,
+        "text": decoded.text,
+    }
+    return page, {}
+
+
+def drop_unchanged(pages: pl.DataFrame, known: pl.DataFrame, parser_version: str) -> pl.DataFrame:
+    """Keep the pages whose content or parser changed since they were loaded."""
+    current = known.filter(pl.col("parser_version") == parser_version).select(
+        "source_path", "sha256"
+    )
+    return pages.join(current, on=["source_path", "sha256"], how="anti")

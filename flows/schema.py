@@ -1,0 +1,76 @@
+"""Table declarations, read from the DDL in sql/schema so that columns are declared once."""
+
+from functools import cache
+
+import duckdb
+import polars as pl
+
+from flows.sqlfiles import sql
+
+# Creation order: every table a later one refers to comes first.
+TABLES = (
+    "article",
+    "comment",
+    "entity",
+    "entity_mention",
+    "page",
+    "source_file",
+    "quarantine",
+    "ingest_run",
+)
+
+_POLARS_TYPES: dict[str, pl.DataType] = {
+    "VARCHAR": pl.String(),
+    "INTEGER": pl.Int32(),
+    "BIGINT": pl.Int64(),
+    "DATE": pl.Date(),
+    "TIMESTAMP": pl.Datetime("us"),
+    "BOOLEAN": pl.Boolean(),
+    "DOUBLE": pl.Float64(),
+}
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every warehouse table (and its descriptions) that does not exist yet."""
+    for table in TABLES:
+        con.execute(sql(f"schema/{table}"))
+
+
+@cache
+def _columns() -> dict[str, list[tuple[str, str, bool, str]]]:
+    con = duckdb.connect()
+    create_tables(con)
+    rows = con.execute(
+        """
+        select table_name, column_name, data_type, is_nullable, comment
+        from duckdb_columns()
+        where schema_name = 'main'
+        order by table_name, column_index
+        """
+    ).fetchall()
+    con.close()
+    columns: dict[str, list[tuple[str, str, bool, str]]] = {}
+    for table, column, data_type, nullable, comment in rows:
+        columns.setdefault(table, []).append((column, data_type, nullable, comment))
+    return columns
+
+
+def polars_schema(table: str) -> pl.Schema:
+    """Column names and polars dtypes of `table`, in DDL order."""
+    return pl.Schema({name: _POLARS_TYPES[kind] for name, kind, _, _ in _columns()[table]})
+
+
+def non_null_columns(table: str) -> list[str]:
+    """Columns of `table` declared NOT NULL."""
+    return [name for name, _, nullable, _ in _columns()[table] if not nullable]
+
+
+def conform(frame: pl.DataFrame, table: str) -> pl.DataFrame:
+    """Select and cast `frame` to exactly the columns of `table`."""
+    schema = polars_schema(table)
+    return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
+
+
+def empty(table: str) -> pl.DataFrame:
+    """A frame with no rows and the columns of `table`."""
+    return pl.DataFrame(schema=polars_schema(table))

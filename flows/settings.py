@@ -1,0 +1,40 @@
+"""One typed settings object for a run, from arguments and NEWSFLOW_* environment variables."""
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_INPUT = PROJECT_ROOT / "sample_pages"
+DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "news.duckdb"
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where to read pages, where to publish the warehouse, and how to batch the work."""
+
+    inputs: tuple[Path, ...] = field(
+        default_factory=lambda: (_env_path("NEWSFLOW_INPUT", SAMPLE_INPUT),)
+    )
+    warehouse: Path = field(
+        default_factory=lambda: _env_path("NEWSFLOW_WAREHOUSE", DEFAULT_WAREHOUSE)
+    )
+    pattern: str = "*.txt"
+    batch_size: int = field(
+        default_factory=lambda: int(os.environ.get("NEWSFLOW_BATCH_SIZE", "500"))
+    )
+    max_file_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("NEWSFLOW_MAX_FILE_BYTES", str(20 * 2**20)))
+    )
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ValueError("batch size must be at least 1")
+        unique_inputs = dict.fromkeys(Path(path).resolve() for path in self.inputs)
+        object.__setattr__(self, "inputs", tuple(unique_inputs))
+        object.__setattr__(self, "warehouse", Path(self.warehouse).resolve())

@@ -1,0 +1,24 @@
+create table if not exists article (
+    article_id varchar primary key,
+    source_path varchar not null,
+    title varchar,
+    body varchar,
+    crawl_month date,
+    layout varchar not null,
+    n_comments integer not null,
+    sha256 varchar not null,
+    parser_version varchar not null,
+    loaded_by_run varchar not null
+);
+
+comment on table article is 'One row per scraped page: the article''s title and body, without site chrome.';
+comment on column article.article_id is 'Stable key of the page, derived from its source_path.';
+comment on column article.source_path is 'Path of the page file relative to the input folder it was found in.';
+comment on column article.title is 'Article title; NULL when the page shows none.';
+comment on column article.body is 'Article text, paragraphs separated by a blank line; NULL when the page holds only comments.';
+comment on column article.crawl_month is 'First day of the month in the page header: the month of the crawl, not the publication date. NULL when absent.';
+comment on column article.layout is 'Comment layout the parser recognised: wpdiscuz or none.';
+comment on column article.n_comments is 'Number of reader comments on the page (rows in comment).';
+comment on column article.sha256 is 'SHA-256 of the page file the row was parsed from.';
+comment on column article.parser_version is 'newsflow parser version that produced the row.';
+comment on column article.loaded_by_run is 'ingest_run.run_id of the run that last loaded the page.';

@@ -1,0 +1,18 @@
+create table if not exists comment (
+    comment_id varchar primary key,
+    article_id varchar not null,
+    position integer not null,
+    author varchar,
+    depth integer not null,
+    parent_comment_id varchar,
+    body varchar not null
+);
+
+comment on table comment is 'One row per reader comment under an article.';
+comment on column comment.comment_id is 'Stable key of the comment, derived from its article, author, text and occurrence.';
+comment on column comment.article_id is 'The article the comment was posted under (article.article_id).';
+comment on column comment.position is '1-based order of the comment on the page.';
+comment on column comment.author is 'Display name of the commenter; NULL when the page shows none (guest or deleted user).';
+comment on column comment.depth is 'Reply depth: 0 for a top-level comment, 1 for a reply to it, and so on.';
+comment on column comment.parent_comment_id is 'The comment this one replies to; NULL for top-level comments.';
+comment on column comment.body is 'Comment text, paragraphs separated by a blank line.';
