@@ -1,9 +1,7 @@
 """The `newsflow` command line."""
 
-import atexit
 import logging
 import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.settings import DEFAULT_WAREHOUSE, SAMPLE_INPUT
+from flows.teardown import silence_teardown_noise
 
 app = typer.Typer(
     help="Turn folders of scraped news pages into a DuckDB analytics warehouse.",
@@ -61,8 +60,7 @@ def run(
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
-    # Registered before Prefect's own exit handlers, so it runs after them: see below.
-    atexit.register(_silence_teardown_noise)
+    silence_teardown_noise()
     from flows.ingest import ingest
 
     try:
@@ -99,17 +97,6 @@ def run(
     for reason, count in sorted(summary.quarantine_reasons.items()):
         console.print(f"quarantined as {reason}: {count} (see the quarantine table)")
     console.print(f"warehouse: {summary.warehouse}")
-
-
-def _silence_teardown_noise() -> None:
-    """Send what the interpreter prints while tearing down to /dev/null.
-
-    After a Prefect flow run, DuckDB's bindings (nanobind) find their module constants still
-    alive at shutdown and print dozens of false "leaked instance" lines; everything the
-    command has to say has been printed by then.
-    """
-    sys.stderr.flush()
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
 
 
 def _fail(reason: str) -> None:
