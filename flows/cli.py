@@ -100,5 +100,5 @@ def run(
 
 
 def _fail(reason: str) -> None:
-    console.print(f"[red]newsflow: {reason}[/red]", highlight=False)
+    console.print(f"[red]newsflow: {reason}[/red]", highlight=False, soft_wrap=True)
     raise typer.Exit(code=1)

@@ -82,6 +82,7 @@ class Candidate:
     def prepare(cls, published: Path, run_id: str) -> "Candidate":
         """Start the next version from the published one (or from nothing)."""
         candidate = cls(published, published.with_name(f".{published.name}.{run_id}.building"))
+        published.parent.mkdir(parents=True, exist_ok=True)
         _remove_leftovers(published)
         if published.exists():
             shutil.copyfile(published, candidate.path)

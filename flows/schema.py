@@ -44,7 +44,7 @@ def _columns() -> dict[str, list[tuple[str, str, bool, str]]]:
         """
         select table_name, column_name, data_type, is_nullable, comment
         from duckdb_columns()
-        where schema_name = 'main'
+        where not internal
         order by table_name, column_index
         """
     ).fetchall()

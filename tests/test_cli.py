@@ -1,0 +1,60 @@
+"""The `newsflow` command as a user runs it, in a real subprocess."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+NEWSFLOW = Path(sys.executable).with_name("newsflow")
+
+
+def newsflow(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PREFECT_HOME": str(home), "COLUMNS": "120"}
+    return subprocess.run(
+        [str(NEWSFLOW), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=300,
+    )
+
+
+def test_help_explains_every_option(tmp_path: Path):
+    result = newsflow("run", "--help", home=tmp_path)
+
+    assert result.returncode == 0
+    for option in ("--input", "--warehouse", "--batch-size", "--verbose"):
+        assert option in result.stdout
+
+
+def test_a_missing_input_folder_fails_in_one_line(tmp_path: Path):
+    result = newsflow("run", "--input", str(tmp_path / "nowhere"), home=tmp_path)
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"newsflow: input folder {tmp_path / 'nowhere'} does not exist or is not a folder"
+    ]
+
+
+@pytest.mark.usefixtures("sample_pages")
+def test_run_prints_a_summary_and_nothing_alarming(
+    sample_pages: Path, warehouse: Path, tmp_path: Path
+):
+    result = newsflow(
+        "run",
+        "--input",
+        str(sample_pages),
+        "--warehouse",
+        str(warehouse),
+        home=tmp_path / "prefect",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "files seen" in result.stdout
+    assert "passed" in result.stdout
+    assert "Traceback" not in result.stderr
+    assert "leaked" not in result.stderr
+    assert warehouse.exists()

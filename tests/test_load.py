@@ -1,0 +1,127 @@
+"""Publishing: one writer at a time, failed runs leave the published file as it was."""
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from flows import schema
+from flows.load import Candidate, RelationshipError, RunCounts, WarehouseBusyError, WriterLock
+
+COUNTS = RunCounts(
+    files_seen=1, files_loaded=1, files_unchanged=0, files_quarantined=0, files_ignored=0
+)
+WHEN = datetime(2026, 11, 22, 12, 0)
+
+
+def one_page() -> dict[str, pl.DataFrame]:
+    return {
+        "pages": pl.DataFrame(
+            {
+                "article_id": ["a1"],
+                "source_path": ["one.txt"],
+                "sha256": ["x"],
+                "raw_text": ["Title\n\nBody."],
+            }
+        ),
+        "article": pl.DataFrame(
+            {
+                "article_id": ["a1"],
+                "source_path": ["one.txt"],
+                "title": ["Title"],
+                "body": ["Body."],
+                "crawl_month": [None],
+                "layout": ["none"],
+                "n_comments": [0],
+                "sha256": ["x"],
+                "parser_version": ["1"],
+            }
+        ),
+        "comment": schema.empty("comment"),
+        "mention": schema.empty("entity_mention"),
+    }
+
+
+def publish_one(warehouse: Path, run_id: str) -> None:
+    candidate = Candidate.prepare(warehouse, run_id)
+    candidate.write_batch(run_id, **one_page())
+    candidate.write_run(
+        run_id,
+        schema.empty("entity"),
+        schema.empty("source_file"),
+        schema.empty("quarantine").drop("run_id"),
+    )
+    candidate.check_relationships()
+    candidate.publish(run_id, WHEN, WHEN, COUNTS, "passed", "test")
+
+
+def test_publish_swaps_in_a_complete_warehouse(warehouse: Path):
+    publish_one(warehouse, "r1")
+    publish_one(warehouse, "r2")
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from article").fetchone() == (1,)
+        assert con.execute("select run_id from ingest_run order by 1").fetchall() == [
+            ("r1",),
+            ("r2",),
+        ]
+    assert [p.name for p in warehouse.parent.iterdir()] == ["news.duckdb"]
+
+
+def test_a_discarded_candidate_leaves_the_published_file_untouched(warehouse: Path):
+    publish_one(warehouse, "r1")
+    before = warehouse.read_bytes()
+
+    candidate = Candidate.prepare(warehouse, "r2")
+    candidate.write_batch("r2", **one_page())
+    candidate.discard()
+
+    assert warehouse.read_bytes() == before
+    assert not candidate.path.exists()
+
+
+def test_leftovers_of_a_dead_run_are_removed_by_the_next(warehouse: Path):
+    publish_one(warehouse, "r1")
+    leftover = warehouse.with_name(".news.duckdb.r0.building")
+    leftover.write_bytes(b"half-written")
+
+    publish_one(warehouse, "r2")
+
+    assert not leftover.exists()
+
+
+def test_orphan_rows_stop_the_publish(warehouse: Path):
+    candidate = Candidate.prepare(warehouse, "r1")
+    page = one_page()
+    orphan = pl.DataFrame(
+        {
+            "comment_id": ["c1"],
+            "article_id": ["a1"],
+            "position": [1],
+            "author": [None],
+            "depth": [0],
+            "parent_comment_id": [None],
+            "body": ["Hi."],
+        }
+    )
+    candidate.write_batch("r1", **{**page, "comment": orphan})
+    with duckdb.connect(str(candidate.path)) as con:
+        con.execute("delete from article")
+
+    with pytest.raises(RelationshipError, match=r"comment.article_id -> article: 1 rows"):
+        candidate.check_relationships()
+    candidate.discard()
+    assert not warehouse.exists()
+
+
+def test_a_second_writer_is_turned_away_with_a_clear_message(warehouse: Path):
+    with (
+        WriterLock(warehouse),
+        pytest.raises(WarehouseBusyError, match="another newsflow run"),
+        WriterLock(warehouse),
+    ):
+        pass
+    with WriterLock(warehouse):  # released: the next run gets it
+        pass
