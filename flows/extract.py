@@ -70,7 +70,7 @@ class Decoded:
 
 
 def discover_files(inputs: tuple[Path, ...], pattern: str) -> Discovery:
-    """List every entry named like a page under `inputs`, recursively, in a stable order.
+    """List every entry named like a page under `inputs`, recursively, sorted by relative path.
 
     Directories and broken links named like a page are listed too: reading them fails and
     they are quarantined, so that nothing that looks like a page goes unaccounted for.
@@ -86,7 +86,11 @@ def discover_files(inputs: tuple[Path, ...], pattern: str) -> Discovery:
                     continue
                 path = Path(folder, name)
                 rows.append((str(root), path.relative_to(root).as_posix(), str(path)))
-    found = pl.DataFrame(rows, schema=DISCOVERED_SCHEMA, orient="row")
+    # Sorted by relative path, not in walk order (which lists a folder's files before its
+    # sub-folders); the stable sort keeps the input folders in the order given.
+    found = pl.DataFrame(rows, schema=DISCOVERED_SCHEMA, orient="row").sort(
+        "source_path", maintain_order=True
+    )
     # A page is known by its path relative to its input folder: the first folder given wins.
     first = pl.col("source_path").is_first_distinct()
     duplicates = found.filter(~first)

@@ -1,0 +1,460 @@
+"""Tests for flows.parse: title, body, crawl month and comments of a page, without chrome."""
+
+import json
+import re
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from flows.parse import CHROME_LINES, PARSER_VERSION, ParsedPage, parse_page, parse_pages
+from flows.schema import polars_schema
+
+TESTS = Path(__file__).resolve().parent
+SAMPLE_PAGES = TESTS.parent / "sample_pages"
+SEED_000 = SAMPLE_PAGES / "000_555b52a31fc83634.txt"
+SEED_002 = SAMPLE_PAGES / "002_d9744a95c5038ee5.txt"
+FIXTURE_PAGES = TESTS / "fixtures" / "pages"
+FIXTURE_NAMES = sorted(path.stem for path in FIXTURE_PAGES.glob("*.txt"))
+CHROME = re.compile("|".join(f"(?:{pattern})" for pattern in CHROME_LINES))
+# Chrome lines in the shapes LAYOUTS.md lists: each must be recognised as a whole line.
+CHROME_EXAMPLES = [
+    "Support SouthFront",
+    "Click to see the full-size image",
+    "Click to see the full-size map",
+    "Click to see full-size map.",
+    "Click to see full-size image",
+    "Illustrative image",
+    "ILLUSTRATIVE IMAGE.",
+    "Illustrative image, source: a news agency",
+    "file image",
+    "IMAGE: a photo agency",
+    "FILE PHOTO: a photo agency",
+    "Written by the news desk",
+    "South Front",
+    "PayPal: an address and a link",
+    "Do you like this content? Consider helping us!",
+    "Notify of",
+    "Newest Most Voted",
+    "Inline Feedbacks",
+    "View all comments",
+    "Would love your thoughts, please comment.x",
+]
+NOT_CHROME = [
+    "Support SouthFront and its reporters, one reader wrote.",
+    "Illustrative images of the bridge were shown to the council.",
+    "South Front lines held through the night.",
+    "Notify of any changes, the mayor said.",
+]
+
+# Hand-labelled from the seed pages, in page order.
+SEED_000_AUTHORS = [
+    "Red Pilled ThoughtCrimes",
+    "johnny rotten",
+    "klove and light",
+    "Ricky Miller",
+    "Raptar Driver",
+    "Jim Bim",
+    None,
+    "Karen Bartlett",
+    None,  # "Su 34s": a one-line reply that reads like a name
+    "Karen Bartlett",
+    "Tim Williams",
+    "Rafik Chauhan",
+    None,
+    "Tim Williams",
+    None,
+    "Tim Williams",
+    "Karen Bartlett",
+    "Tim Williams",
+    "Tim Williams",
+    "Tim Williams",
+    "Tim Williams",
+    None,
+    "Karen Bartlett",
+    None,
+    "Porc Halal",
+    "Lazy Gamer",
+    "Blas de Lezo",
+    "Xoli Xoli",
+    "Xoli Xoli",
+    None,
+]
+SEED_002_AUTHORS = [
+    "Xoli Xoli",
+    "Xoli Xoli",
+    None,
+    "Xoli Xoli",
+    None,
+    "Xoli Xoli",
+    None,
+    "Xoli Xoli",
+    "Xoli Xoli",
+    None,
+    "Rafik Chauhan",
+    "Lone Ranger",
+    "Xoli Xoli",
+    "Willing Conscience (The Truths",
+]
+
+
+def parse_file(path: Path) -> ParsedPage:
+    return parse_page(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def seed_000() -> ParsedPage:
+    return parse_file(SEED_000)
+
+
+@pytest.fixture(scope="module")
+def seed_002() -> ParsedPage:
+    return parse_file(SEED_002)
+
+
+# The seed pages
+
+
+def test_seed_000_article(seed_000: ParsedPage) -> None:
+    assert seed_000.title == (
+        "Turkish Troops Fail To Secure M4 Highway Ahead Of Joint Patrol With Russian Forces. "
+        "Patrol Is Limited To A Few Km Only (Photos, Videos)"
+    )
+    assert seed_000.body is not None
+    assert seed_000.body.startswith("On March 15, the Russian Military Police")
+    assert seed_000.body.endswith("a new round of escalation in the region.")
+    assert seed_000.body.count("\n\n") == 5  # six paragraphs, no captions between them
+    assert seed_000.crawl_month == date(2025, 3, 1)
+    assert seed_000.layout == "wpdiscuz"
+
+
+def test_seed_000_comments(seed_000: ParsedPage) -> None:
+    authors = [comment.author for comment in seed_000.comments]
+
+    assert authors == SEED_000_AUTHORS
+    assert len(authors) == 30
+    assert authors.count(None) == 7
+    assert Counter(authors)["Tim Williams"] == 7
+    assert Counter(authors)["Karen Bartlett"] == 4
+    first, last = seed_000.comments[0], seed_000.comments[-1]
+    assert (first.author, first.body) == (
+        "Red Pilled ThoughtCrimes",
+        "has March 2016 war diaries been released?",
+    )
+    assert last.author is None
+    assert last.body.startswith("Was anyone stupid enough")
+
+
+def test_seed_000_one_line_reply_that_reads_like_a_name(seed_000: ParsedPage) -> None:
+    bodies = [comment.body for comment in seed_000.comments]
+    reply = bodies.index("Su 34s")
+
+    assert seed_000.comments[reply].author is None
+    assert seed_000.comments[reply + 1].author == "Karen Bartlett"
+    assert seed_000.comments[reply + 1].body.startswith("Oh, ok, thanks, Wizzy.")
+
+
+def test_seed_000_paragraphs_of_a_comment_are_joined_by_a_blank_line(
+    seed_000: ParsedPage,
+) -> None:
+    (comment,) = [c for c in seed_000.comments if c.author == "klove and light"]
+
+    paragraphs = comment.body.split("\n\n")
+    assert len(paragraphs) == 3
+    assert [paragraph.split()[:3] for paragraph in paragraphs] == [
+        ["great", "Zionist", "plan……this"],
+        ["way", "to", "go"],
+        ["death", "to", "america"],
+    ]
+
+
+def test_seed_002_article(seed_002: ParsedPage) -> None:
+    assert seed_002.title == (
+        "Russian, Turkish Forces Achieve Breakthrough On 12th Joint Patrol In Greater Idlib "
+        "(Photos)"
+    )
+    assert seed_002.body is not None
+    assert seed_002.body.startswith("On May 20, the Russian Military Police")
+    assert seed_002.body.endswith("terrorist groups occupying Greater Idlib.")
+    assert seed_002.crawl_month is None
+    assert seed_002.layout == "wpdiscuz"
+
+
+def test_seed_002_comments(seed_002: ParsedPage) -> None:
+    authors = [comment.author for comment in seed_002.comments]
+
+    assert authors == SEED_002_AUTHORS
+    assert len(authors) == 14
+    assert authors.count(None) == 4
+    assert Counter(authors)["Xoli Xoli"] == 7
+
+
+def test_seed_002_last_comment_keeps_all_its_paragraphs(seed_002: ParsedPage) -> None:
+    last = seed_002.comments[-1]
+
+    assert last.author == "Willing Conscience (The Truths"
+    assert last.body.startswith("Both the Russians and their Turkish friends")
+    assert "I wonder how well trade" in last.body
+    assert last.body.endswith("between the Syrian government and HTS is going?")
+    assert len(last.body.split("\n\n")) == 3
+
+
+@pytest.mark.parametrize("line", CHROME_EXAMPLES)
+def test_chrome_lines_are_recognised(line: str) -> None:
+    assert CHROME.fullmatch(line)
+
+
+@pytest.mark.parametrize("line", NOT_CHROME)
+def test_text_that_merely_starts_like_chrome_is_kept(line: str) -> None:
+    assert not CHROME.fullmatch(line)
+    assert parse_page(f"A Title\n\n{line}\n").body == line
+
+
+@pytest.mark.parametrize(
+    "path",
+    [SEED_000, SEED_002, *(FIXTURE_PAGES / f"{name}.txt" for name in FIXTURE_NAMES)],
+    ids=lambda path: path.stem,
+)
+def test_no_chrome_line_survives_parsing(path: Path) -> None:
+    parsed = parse_file(path)
+    texts = [parsed.title, parsed.body]
+    for comment in parsed.comments:
+        texts += [comment.author, comment.body]
+
+    chrome = [
+        line
+        for text in texts
+        if text is not None
+        for line in text.split("\n")
+        if CHROME.fullmatch(line.strip())
+    ]
+    assert chrome == []
+    # A repeated title is an image caption, never a paragraph of the body.
+    assert parsed.title is None or parsed.title not in (parsed.body or "").split("\n")
+
+
+# Fixture pages: tests/fixtures/pages/<name>.txt with <name>.expected.json beside it
+
+
+def _cut(text: str | None, like: str | None, *, end: bool = False) -> str | None:
+    """`text` cut to the length of the expected piece, so a mismatch shows both in full."""
+    if text is None or like is None:
+        return text
+    return text[len(text) - len(like) :] if end else text[: len(like)]
+
+
+def test_every_fixture_page_has_its_expected_result() -> None:
+    results = FIXTURE_PAGES.glob("*.expected.json")
+
+    assert len(FIXTURE_NAMES) >= 10
+    assert sorted(path.name.removesuffix(".expected.json") for path in results) == FIXTURE_NAMES
+
+
+@pytest.mark.parametrize("name", FIXTURE_NAMES)
+def test_fixture_page(name: str) -> None:
+    expected = json.loads((FIXTURE_PAGES / f"{name}.expected.json").read_text(encoding="utf-8"))
+    parsed = parse_file(FIXTURE_PAGES / f"{name}.txt")
+
+    openings = [opening for _, opening in expected["comments"]]
+    actual = {
+        "title": parsed.title,
+        "body_starts": _cut(parsed.body, expected["body_starts"]),
+        "body_ends": _cut(parsed.body, expected["body_ends"], end=True),
+        "crawl_month": parsed.crawl_month.isoformat() if parsed.crawl_month else None,
+        "layout": parsed.layout,
+        "comments": [
+            [comment.author, _cut(comment.body, openings[index] if index < len(openings) else None)]
+            for index, comment in enumerate(parsed.comments)
+        ],
+    }
+    assert actual == expected
+
+
+# parse_pages
+
+ARTICLE_SCHEMA = pl.Schema(
+    {name: dtype for name, dtype in polars_schema("article").items() if name != "loaded_by_run"}
+)
+PAGE_WITH_COMMENTS = """\
+MAY 2024
+
+Night Market Returns To The Old Square
+
+Traders set up forty stalls in the old square on Friday for the first night market in years.
+
+
+Notify of
+Inline Feedbacks
+View all comments
+Anna Berg
+
+Lovely to see the square busy again.
+
+Jon Dahl
+
+The parking was a nightmare though.
+"""
+PAGE_WITHOUT_COMMENTS = """\
+Library Extends Its Opening Hours
+
+The town library will stay open until nine in the evening from next month.
+"""
+CHROME_ONLY_PAGE = """\
+0 $
+2,500 $
+
+Support SouthFront
+
+
+Notify of
+Inline Feedbacks
+View all comments
+Would love your thoughts, please comment.x
+"""
+
+
+def pages_frame(*rows: tuple[str, str, str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows,
+        schema={"source_path": pl.String(), "sha256": pl.String(), "text": pl.String()},
+        orient="row",
+    )
+
+
+def comments_of(page_text: str) -> list[tuple[str | None, str, str]]:
+    """(author, body, comment_id) of every comment on `page_text`, parsed as one page."""
+    _, comment, _ = parse_pages(pages_frame(("site/page.txt", "sha", page_text)))
+    return comment.select("author", "body", "comment_id").rows()
+
+
+def test_parse_pages_splits_pages_into_articles_comments_and_rejects() -> None:
+    pages = pages_frame(
+        ("market.txt", "sha-market", PAGE_WITH_COMMENTS),
+        ("library.txt", "sha-library", PAGE_WITHOUT_COMMENTS),
+        ("chrome.txt", "sha-chrome", CHROME_ONLY_PAGE),
+    )
+
+    article, comment, rejects = parse_pages(pages)
+
+    market_id, library_id = article["article_id"].to_list()
+    expected_article = pl.DataFrame(
+        {
+            "article_id": [market_id, library_id],
+            "source_path": ["market.txt", "library.txt"],
+            "title": [
+                "Night Market Returns To The Old Square",
+                "Library Extends Its Opening Hours",
+            ],
+            "body": [
+                "Traders set up forty stalls in the old square on Friday for the first night "
+                "market in years.",
+                "The town library will stay open until nine in the evening from next month.",
+            ],
+            "crawl_month": [date(2024, 5, 1), None],
+            "layout": ["wpdiscuz", "none"],
+            "n_comments": [2, 0],
+            "sha256": ["sha-market", "sha-library"],
+            "parser_version": [PARSER_VERSION] * 2,
+        },
+        schema=ARTICLE_SCHEMA,
+    )
+    assert_frame_equal(article, expected_article)
+    expected_comment = pl.DataFrame(
+        {
+            "article_id": [market_id, market_id],
+            "position": [1, 2],
+            "author": ["Anna Berg", "Jon Dahl"],
+            "depth": [0, 0],
+            "parent_comment_id": [None, None],
+            "body": ["Lovely to see the square busy again.", "The parking was a nightmare though."],
+        },
+        schema={k: v for k, v in polars_schema("comment").items() if k != "comment_id"},
+    )
+    assert_frame_equal(comment.drop("comment_id"), expected_comment)
+    assert comment["comment_id"].n_unique() == 2
+    assert_frame_equal(rejects, pages_frame(("chrome.txt", "sha-chrome", "")).drop("text"))
+
+
+def test_parse_pages_ids_are_stable_across_calls_and_content_changes() -> None:
+    pages = pages_frame(
+        ("market.txt", "sha-market", PAGE_WITH_COMMENTS),
+        ("library.txt", "sha-library", PAGE_WITHOUT_COMMENTS),
+        ("chrome.txt", "sha-chrome", CHROME_ONLY_PAGE),
+    )
+    edited = pages.with_columns(
+        pl.col("text").str.replace("forty stalls", "fifty stalls"), sha256=pl.lit("sha-edited")
+    )
+
+    first, second, after_edit = parse_pages(pages), parse_pages(pages), parse_pages(edited)
+
+    for frame_first, frame_second in zip(first, second, strict=True):
+        assert_frame_equal(frame_first, frame_second)
+    # An article is known by its path; its comments by article, author, text and occurrence.
+    assert_frame_equal(first[0].select("article_id"), after_edit[0].select("article_id"))
+    assert_frame_equal(first[1].select("comment_id"), after_edit[1].select("comment_id"))
+
+
+def test_parse_pages_numbers_comments_from_one_on_each_page() -> None:
+    pages = pages_frame(
+        ("000.txt", "sha-000", SEED_000.read_text(encoding="utf-8")),
+        ("market.txt", "sha-market", PAGE_WITH_COMMENTS),
+        ("002.txt", "sha-002", SEED_002.read_text(encoding="utf-8")),
+    )
+
+    article, comment, _ = parse_pages(pages)
+
+    positions = (
+        comment.group_by("article_id", maintain_order=True)
+        .agg("position", n=pl.len())
+        .join(article.select("article_id", "n_comments"), on="article_id")
+    )
+    assert positions["n"].to_list() == [30, 2, 14]
+    for position, n, n_comments in positions.select("position", "n", "n_comments").rows():
+        assert position == list(range(1, n + 1))
+        assert n_comments == n
+    assert comment["comment_id"].n_unique() == comment.height
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("\n\n   \n\t\n", id="all-blank"),
+        pytest.param(CHROME_ONLY_PAGE, id="chrome-only"),
+        pytest.param("0 $\n2,500 $\n5,000 $\n100 $\nMARCH 2025\n\n", id="header-only"),
+    ],
+)
+def test_parse_pages_rejects_a_page_without_title_body_or_comments(text: str) -> None:
+    article, comment, rejects = parse_pages(pages_frame(("empty.txt", "sha-empty", text)))
+
+    assert article.is_empty()
+    assert comment.is_empty()
+    assert rejects.rows() == [("empty.txt", "sha-empty")]
+
+
+def test_comment_id_survives_new_comments_above_it() -> None:
+    with_new_comments = PAGE_WITH_COMMENTS.replace(
+        "Anna Berg\n", "Liv Strand\n\nFirst to comment, as always.\n\nAnna Berg\n"
+    ).replace("Jon Dahl\n", "Per Moen\n\nWill it run every Friday?\n\nJon Dahl\n")
+
+    before = comments_of(PAGE_WITH_COMMENTS)
+    after = comments_of(with_new_comments)
+
+    assert [author for author, _, _ in after] == ["Liv Strand", "Anna Berg", "Per Moen", "Jon Dahl"]
+    assert [after[1], after[3]] == before
+
+
+def test_same_words_from_one_author_twice_get_two_ids() -> None:
+    page = PAGE_WITH_COMMENTS.replace("Jon Dahl", "Anna Berg").replace(
+        "The parking was a nightmare though.", "Lovely to see the square busy again."
+    )
+
+    comments = comments_of(page)
+
+    assert [(author, body) for author, body, _ in comments] == [
+        ("Anna Berg", "Lovely to see the square busy again."),
+    ] * 2
+    assert comments[0][2] != comments[1][2]
