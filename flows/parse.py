@@ -195,7 +195,11 @@ def _author_score(block: _Block, recurring: set[str]) -> float | None:
 
 def _comment_start(blocks: list[_Block]) -> int | None:
     """Where comments begin on a page without widget chrome: the first block after two or
-    more blank lines that reads as an author line followed by a comment."""
+    more blank lines that reads as an author line followed by a comment.
+
+    A sub-heading looks the same, so the split also needs the author to post again on the
+    page, or the rest of the page to fall into two or more comments.
+    """
     recurring = _recurring_lines(blocks)
     for index in range(1, len(blocks) - 1):
         score = _author_score(blocks[index], recurring)
@@ -204,6 +208,7 @@ def _comment_start(blocks: list[_Block]) -> int | None:
             and blocks[index + 1].blanks_before == 1
             and score is not None
             and score > 0
+            and (blocks[index].text in recurring or len(_split_comments(blocks[index:])) >= 2)
         ):
             return index
     return None
