@@ -20,6 +20,22 @@ def query(warehouse: Path, statement: str) -> list[tuple]:
         return con.execute(statement).fetchall()
 
 
+def test_prefect_runs_a_tiny_flow():
+    # FastAPI releases have broken Prefect's server before (see ENVIRONMENT.md): fail here
+    # first, plainly, when a dependency update does it again.
+    from prefect import flow, task
+
+    @task
+    def double(number: int) -> int:
+        return 2 * number
+
+    @flow
+    def tiny() -> int:
+        return double(21)
+
+    assert tiny() == 42
+
+
 def test_sample_pages_load_with_the_expected_figures(sample_pages: Path, warehouse: Path):
     summary = ingest(inputs=[str(sample_pages)], warehouse=str(warehouse))
 
