@@ -173,7 +173,10 @@ def _run_batches(
 
             unparsable_rows = unparsable.with_columns(
                 reason=pl.lit("unparsable"),
-                message=pl.lit("No title, body or comment could be found in the page text."),
+                message=pl.lit(
+                    "No title, body or comment could be found in the page text; "
+                    "check that the file is a scraped page."
+                ),
                 size_bytes=pl.lit(None, dtype=pl.Int64()),
             )
             rejected.extend([unreadable, unparsable_rows.select(extract.REJECT_SCHEMA.names())])
@@ -185,14 +188,8 @@ def _run_batches(
     quarantine = pl.concat(rejected, how="vertical_relaxed")
     summary.files_quarantined = quarantine.height
     summary.files_ignored = discovery.ignored
-    summary.files_seen = (
-        summary.files_loaded
-        + summary.files_unchanged
-        + summary.files_quarantined
-        + summary.files_ignored
-    )
+    summary.files_seen = discovery.files.height + discovery.rejects.height + discovery.ignored
     summary.quarantine_reasons = dict(quarantine.group_by("reason").len().iter_rows())
-    summary.dq_result = "passed"
     manifest = pl.concat(manifests) if manifests else schema.empty("source_file")
     return manifest, quarantine
 
