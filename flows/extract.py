@@ -4,6 +4,7 @@ import codecs
 import fnmatch
 import hashlib
 import os
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,7 +33,8 @@ REJECT_SCHEMA = pl.Schema(
 
 # Share of control characters above which decoded bytes are not text.
 _MAX_CONTROL_SHARE = 0.05
-_ALLOWED_CONTROLS = {"\n", "\r", "\t", "\f"}
+# Control characters (Unicode category Cc) other than tab, line feed, form feed and CR.
+_CONTROL_CHAR = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 
 def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
@@ -117,10 +119,7 @@ def decode(raw: bytes) -> Decoded:
         return Decoded(None, "binary", "The file holds binary data (NUL bytes), not page text.")
     raw = raw.replace(b"\x00", b"")
     text = raw.decode("utf-8-sig", errors="newsflow-cp1252")
-    controls = sum(1 for char in text if unicodedata.category(char) == "Cc") - sum(
-        text.count(char) for char in _ALLOWED_CONTROLS
-    )
-    if controls / len(text) > _MAX_CONTROL_SHARE:
+    if len(_CONTROL_CHAR.findall(text)) / len(text) > _MAX_CONTROL_SHARE:
         return Decoded(
             None,
             "undecodable",

@@ -265,14 +265,15 @@ def _split_comments(blocks: list[_Block]) -> list[Comment]:
         _START: (_AUTHOR, _START, _MORE),
         _MORE: (_AUTHOR, _START, _MORE),
     }
+    local_scores = [[local(index, label) for label in range(4)] for index in range(count)]
     for label in (_AUTHOR, _START):
-        scores[0][label] = local(0, label)
+        scores[0][label] = local_scores[0][label]
     for index in range(1, count):
         for previous in range(4):
             if scores[index - 1][previous] == _IMPOSSIBLE:
                 continue
             for label in allowed_after[previous]:
-                total = scores[index - 1][previous] + local(index, label)
+                total = scores[index - 1][previous] + local_scores[index][label]
                 if total > scores[index][label]:
                     scores[index][label] = total
                     back[index][label] = previous

@@ -116,6 +116,13 @@ def test_bad_files_are_quarantined_and_good_ones_still_load(sample_pages: Path, 
     assert summary.quarantine_reasons == {"empty": 1, "binary": 1}
     assert summary.files_ignored == 1
     assert summary.files_seen == 5
+    accounted = (
+        summary.files_loaded
+        + summary.files_unchanged
+        + summary.files_quarantined
+        + summary.files_ignored
+    )
+    assert accounted == summary.files_seen
     reasons = query(warehouse, "select source_path, reason from quarantine order by 1")
     assert reasons == [("empty.txt", "empty"), ("nested/image.txt", "binary")]
 
