@@ -35,6 +35,11 @@ def load_gazetteer(path: Path = GAZETTEER) -> Gazetteer:
         rows = list(csv.DictReader(handle))
     entity_of_surface: dict[str, str] = {}
     for row in rows:
+        if row["type"] not in ENTITY_TYPES:
+            raise ValueError(
+                f"{path.name}: {row['entity_id']} has type {row['type']!r}; "
+                f"use one of {', '.join(ENTITY_TYPES)}"
+            )
         aliases = [alias.strip() for alias in row["aliases"].split("|") if alias.strip()]
         for surface in (row["name"], *aliases):
             owner = entity_of_surface.setdefault(surface, row["entity_id"])

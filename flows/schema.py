@@ -60,11 +60,6 @@ def polars_schema(table: str) -> pl.Schema:
     return pl.Schema({name: _POLARS_TYPES[kind] for name, kind, _, _ in _columns()[table]})
 
 
-def non_null_columns(table: str) -> list[str]:
-    """Columns of `table` declared NOT NULL."""
-    return [name for name, _, nullable, _ in _columns()[table] if not nullable]
-
-
 def conform(frame: pl.DataFrame, table: str) -> pl.DataFrame:
     """Select and cast `frame` to exactly the columns of `table`."""
     schema = polars_schema(table)
