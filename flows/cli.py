@@ -1,6 +1,5 @@
 """The `newsflow` command line."""
 
-import logging
 import os
 from pathlib import Path
 from typing import Annotated
@@ -58,7 +57,6 @@ def run(
     if not verbose:
         # Failures are reported below in one line; Prefect would print a traceback.
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
-        logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
     silence_teardown_noise()
     from flows.ingest import ingest

@@ -95,15 +95,12 @@ def parse_page(text: str) -> ParsedPage:
 
     if widget is not None:
         layout = "wpdiscuz"
-        comment_blocks = _blocks(lines[widget:], title)
+        comments = _split_comments(_blocks(lines[widget:], title))
     else:
-        split = _comment_start(body_blocks)
-        comment_blocks = body_blocks[split:] if split is not None else []
-        body_blocks = body_blocks[:split] if split is not None else body_blocks
-        layout = "wpdiscuz" if comment_blocks else "none"
+        body_blocks, comments = _split_off_comments(body_blocks)
+        layout = "wpdiscuz" if comments else "none"
 
     body = "\n\n".join(block.text for block in body_blocks) or None
-    comments = _split_comments(comment_blocks)
     return ParsedPage(title, body, crawl_month, layout, comments)
 
 
@@ -193,9 +190,10 @@ def _author_score(block: _Block, recurring: set[str]) -> float | None:
     return score
 
 
-def _comment_start(blocks: list[_Block]) -> int | None:
-    """Where comments begin on a page without widget chrome: the first block after two or
-    more blank lines that reads as an author line followed by a comment.
+def _split_off_comments(blocks: list[_Block]) -> tuple[list[_Block], list[Comment]]:
+    """Split a page without widget chrome into body blocks and comments. Comments begin at
+    the first block after two or more blank lines that reads as an author line followed by
+    a comment.
 
     A sub-heading looks the same, so the split also needs the author to post again on the
     page, or the rest of the page to fall into two or more comments.
@@ -203,15 +201,17 @@ def _comment_start(blocks: list[_Block]) -> int | None:
     recurring = _recurring_lines(blocks)
     for index in range(1, len(blocks) - 1):
         score = _author_score(blocks[index], recurring)
-        if (
+        if not (
             blocks[index].blanks_before >= 2
             and blocks[index + 1].blanks_before == 1
             and score is not None
             and score > 0
-            and (blocks[index].text in recurring or len(_split_comments(blocks[index:])) >= 2)
         ):
-            return index
-    return None
+            continue
+        comments = _split_comments(blocks[index:])
+        if blocks[index].text in recurring or len(comments) >= 2:
+            return blocks[:index], comments
+    return blocks, []
 
 
 def _recurring_lines(blocks: list[_Block]) -> set[str]:

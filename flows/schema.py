@@ -37,27 +37,28 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 @cache
-def _columns() -> dict[str, list[tuple[str, str, bool, str]]]:
+def _column_types() -> dict[str, list[tuple[str, str]]]:
+    """(column, DuckDB type) of every table, in DDL order, read from the DDL itself."""
     con = duckdb.connect()
     create_tables(con)
     rows = con.execute(
         """
-        select table_name, column_name, data_type, is_nullable, comment
+        select table_name, column_name, data_type
         from duckdb_columns()
         where not internal
         order by table_name, column_index
         """
     ).fetchall()
     con.close()
-    columns: dict[str, list[tuple[str, str, bool, str]]] = {}
-    for table, column, data_type, nullable, comment in rows:
-        columns.setdefault(table, []).append((column, data_type, nullable, comment))
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for table, column, data_type in rows:
+        columns.setdefault(table, []).append((column, data_type))
     return columns
 
 
 def polars_schema(table: str) -> pl.Schema:
     """Column names and polars dtypes of `table`, in DDL order."""
-    return pl.Schema({name: _POLARS_TYPES[kind] for name, kind, _, _ in _columns()[table]})
+    return pl.Schema({name: _POLARS_TYPES[kind] for name, kind in _column_types()[table]})
 
 
 def conform(frame: pl.DataFrame, table: str) -> pl.DataFrame:
