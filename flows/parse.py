@@ -10,6 +10,9 @@ import polars as pl
 from flows.schema import polars_schema
 
 PARSER_VERSION = "1"
+# Comment layouts the parser tells apart: wpDiscuz author-line comments, numbered and bullet
+# threads, no comment section, and a comment section it could not split into comments.
+LAYOUTS = ("wpdiscuz", "numbered", "bullets", "none", "unknown")
 
 _MONTH_NAMES = (
     "JANUARY FEBRUARY MARCH APRIL MAY JUNE JULY AUGUST SEPTEMBER OCTOBER NOVEMBER DECEMBER"

@@ -10,11 +10,10 @@ from typing import Any
 
 import polars as pl
 
-from flows.parse import CHROME_LINES
+from flows.parse import CHROME_LINES, LAYOUTS
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
 SUITES = ("article", "comment", "entity_mention")
-LAYOUTS = ("wpdiscuz", "none")
 # A whole line of site chrome anywhere in a text.
 CHROME_LINE_REGEX = r"(?m)^[ \t]*(?:" + "|".join(f"(?:{p})" for p in CHROME_LINES) + r")[ \t]*$"
 _EXAMPLES = 5
