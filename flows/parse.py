@@ -2,6 +2,8 @@
 
 import hashlib
 import re
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -9,7 +11,7 @@ import polars as pl
 
 from flows.schema import polars_schema
 
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 # Comment layouts the parser tells apart: wpDiscuz author-line comments, numbered and bullet
 # threads, no comment section, and a comment section it could not split into comments.
 LAYOUTS = ("wpdiscuz", "numbered", "bullets", "none", "unknown")
@@ -18,21 +20,22 @@ _MONTH_NAMES = (
     "JANUARY FEBRUARY MARCH APRIL MAY JUNE JULY AUGUST SEPTEMBER OCTOBER NOVEMBER DECEMBER"
 )
 _MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES.split(), start=1)}
-_BANNER_LINE = re.compile(r"[\d,]+ \$")
+_BANNER_LINE = re.compile(r"\d[\d,.]* ?\$")
 _MONTH_LINE = re.compile(r"(?P<month>[A-Z]+) (?P<year>(19|20)\d\d)")
 
 # Lines that belong to the site around the article, never to its text. The data-quality gate
 # checks titles, bodies and comments against this same list.
 ARTICLE_CHROME = (
     r"Support SouthFront",
-    r"Click to see (?:the )?full-size (?:image|map)\.?",
-    r"(?i:illustrative image)\b.*",
-    r"(?i:file image)\.?",
+    r"Click to see (?:the )?full-size (?:image|map|photo)\.?",
+    r"(?i:illustrative image)\.?(?:,? (?i:source)\b.*)?",
+    r"(?i:file (?:image|photo))\.?",
     r"(?:IMAGE|FILE PHOTO):.*",
-    r"Written by .*",
+    r"Written by(?: \S+){1,6}",
     r"South Front",
     r"PayPal:.*",
     r"Do you like this content\? Consider helping us!",
+    r"More on this topic:",
 )
 # wpDiscuz comment-widget strings: the first one seen opens the comment section.
 WIDGET_CHROME = (
@@ -44,9 +47,32 @@ WIDGET_CHROME = (
     r"Load More Comments",
     r"Would love your thoughts, please comment\.x",
 )
-CHROME_LINES = ARTICLE_CHROME + WIDGET_CHROME
-_ARTICLE_CHROME = re.compile("|".join(f"(?:{p})" for p in ARTICLE_CHROME))
-_WIDGET_CHROME = re.compile("|".join(f"(?:{p})" for p in WIDGET_CHROME))
+# WordPress and other comment-section headers and closers: they open the comment section too.
+COMMENT_SECTION_CHROME = (
+    r"(?:\d+|One|No) (?i:thoughts?|comments?|responses?|replies)(?: (?:on|to) .+)?",
+    r"(?i:comments?) ?\(\d+\)",
+    r"Comments are closed\.?",
+    r"Leave a (?:Reply|Comment)(?: to .+)?(?: Cancel reply)?",
+    r"Your email address will not be published\..*",
+    r"You must be logged in to post a comment\.?",
+)
+CHROME_LINES = ARTICLE_CHROME + WIDGET_CHROME + COMMENT_SECTION_CHROME
+
+
+def _any_of(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
+
+
+_CHROME = _any_of(CHROME_LINES)
+_SECTION_OPENER = _any_of(WIDGET_CHROME + COMMENT_SECTION_CHROME)
+_WIDGET = _any_of(WIDGET_CHROME)
+_RELATED_LINKS = re.compile(r"More on this topic:")
+_RELATED_LINK = re.compile(r"\d{1,3}[.)] \S.*")
+# Numbered-thread author lines (`1. Alice says:`); the number and the colon are optional.
+_SAYS_LINE = re.compile(r"(?:(?P<number>\d{1,4})[.)] +)?(?P<name>\S.{0,59}?) +says:?")
+# Bullet-thread author lines (`• Alice`).
+_BULLET_LINE = re.compile(r"• +(?P<name>\S.{0,59})")
+_NUMBERED = re.compile(r"\d{1,4}[.)] ")
 
 # A title is one line, not a paragraph of body text.
 _MAX_TITLE_CHARS = 250
@@ -54,12 +80,32 @@ _MAX_TITLE_CHARS = 250
 _MAX_AUTHOR_CHARS = 60
 _MAX_AUTHOR_WORDS = 6
 _SENTENCE_END = tuple(".!?…:;,")
+# Share of long words that start upper-case, above which a line reads as a headline.
+_HEADLINE_CASE = 0.75
+
+# What each line of a page became; every non-blank line gets exactly one role.
+BLANK, HEADER, TITLE, CHROME, BODY, AUTHOR, COMMENT, UNSPLIT = (
+    "blank",
+    "header",
+    "title",
+    "chrome",
+    "body",
+    "author",
+    "comment",
+    "unsplit",
+)
 
 
 @dataclass
 class Comment:
     author: str | None
     paragraphs: list[str] = field(default_factory=list)
+    depth: int = 0
+    # Index of the comment replied to, in the page's comment list.
+    parent: int | None = None
+    # Indices of the page lines the comment was read from: its author line, then its text.
+    author_line: int | None = field(default=None, repr=False, compare=False)
+    text_lines: list[int] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def body(self) -> str:
@@ -73,12 +119,17 @@ class ParsedPage:
     crawl_month: date | None
     layout: str
     comments: list[Comment]
+    # Text of a comment section that could not be split into comments (layout `unknown`).
+    unsplit: str | None = None
+    # The role of each input line (see BLANK ... UNSPLIT), so no line goes unaccounted for.
+    roles: list[str] = field(default_factory=list)
 
 
 @dataclass
 class _Block:
-    """A run of consecutive non-blank lines and the blank lines before it."""
+    """A run of consecutive content lines and the blank lines right before it."""
 
+    indices: list[int]
     lines: list[str]
     blanks_before: int
 
@@ -87,90 +138,260 @@ class _Block:
         return "\n".join(self.lines)
 
 
+class _Page:
+    """The lines of one page and the role given to each so far."""
+
+    def __init__(self, text: str) -> None:
+        self.raw = text.split("\n")
+        self.lines = [line.strip() for line in self.raw]
+        self.roles: list[str | None] = [None if line else BLANK for line in self.lines]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def indent(self, index: int) -> int:
+        raw = self.raw[index].expandtabs(4)
+        return len(raw) - len(raw.lstrip())
+
+    def open_lines(self, start: int, end: int) -> list[int]:
+        """Indices of lines in [start, end) that have no role yet."""
+        return [index for index in range(start, end) if self.roles[index] is None]
+
+    def blocks(self, start: int, end: int) -> list[_Block]:
+        """Group the unassigned lines of [start, end) into blocks. Lines with a role (chrome,
+        captions) end a block; only the blank lines right before a block count as its gap."""
+        blocks: list[_Block] = []
+        blanks = 0
+        current: list[int] = []
+        for index in range(start, end):
+            role = self.roles[index]
+            if role is None:
+                current.append(index)
+                continue
+            if current:
+                blocks.append(_Block(current, [self.lines[i] for i in current], blanks))
+                current, blanks = [], 0
+            blanks = blanks + 1 if role == BLANK else 0
+        if current:
+            blocks.append(_Block(current, [self.lines[i] for i in current], blanks))
+        return blocks
+
+
 def parse_page(text: str) -> ParsedPage:
     """Parse one decoded page."""
-    lines = [line.rstrip() for line in text.split("\n")]
-    start, crawl_month = _skip_header(lines)
-    title, start = _find_title(lines, start)
-    widget = _first_widget_line(lines, start)
-    body_end = widget if widget is not None else len(lines)
-    body_blocks = _blocks(lines[start:body_end], title)
+    page = _Page(text)
+    start, crawl_month = _mark_header(page)
+    title = _mark_title(page, start)
+    _mark_chrome(page, title)
+    section = _comment_section_start(page, start)
 
-    if widget is not None:
-        layout = "wpdiscuz"
-        comments = _split_comments(_blocks(lines[widget:], title))
-    else:
+    if section is None:
+        body_blocks = page.blocks(start, len(page))
         body_blocks, comments = _split_off_comments(body_blocks)
         layout = "wpdiscuz" if comments else "none"
+        unsplit: list[_Block] = []
+    else:
+        body_blocks = page.blocks(start, section)
+        layout, comments, unsplit = _comment_section(page, section)
 
-    body = "\n\n".join(block.text for block in body_blocks) or None
-    return ParsedPage(title, body, crawl_month, layout, comments)
+    for comment in comments:
+        if comment.author_line is not None:
+            page.roles[comment.author_line] = AUTHOR
+        for index in comment.text_lines:
+            page.roles[index] = COMMENT
+    for role, blocks in ((BODY, body_blocks), (UNSPLIT, unsplit)):
+        for block in blocks:
+            for index in block.indices:
+                page.roles[index] = role
+    return ParsedPage(
+        title=title,
+        body=_paragraphs(body_blocks),
+        crawl_month=crawl_month,
+        layout=layout,
+        comments=comments,
+        unsplit=_paragraphs(unsplit),
+        roles=[role or BODY for role in page.roles],
+    )
 
 
-def _skip_header(lines: list[str]) -> tuple[int, date | None]:
-    """Skip the donation banner and the month line; return where the page starts."""
+def _paragraphs(blocks: list[_Block]) -> str | None:
+    return "\n\n".join(block.text for block in blocks) or None
+
+
+def _mark_header(page: _Page) -> tuple[int, date | None]:
+    """Mark the donation banner and the month line; return where the page proper starts."""
     crawl_month = None
     index = 0
-    while index < len(lines):
-        line = lines[index].strip()
+    while index < len(page):
+        line = page.lines[index]
         month = _MONTH_LINE.fullmatch(line)
-        if not line or _BANNER_LINE.fullmatch(line):
-            index += 1
+        if not line:
+            pass
+        elif _BANNER_LINE.fullmatch(line):
+            page.roles[index] = HEADER
         elif month and month["month"] in _MONTHS and crawl_month is None:
             crawl_month = date(int(month["year"]), _MONTHS[month["month"]], 1)
-            index += 1
+            page.roles[index] = HEADER
         else:
             break
+        index += 1
     return index, crawl_month
 
 
-def _find_title(lines: list[str], start: int) -> tuple[str | None, int]:
-    """Take the first line as the title when it reads like one, not like body text."""
-    if start >= len(lines):
-        return None, start
-    line = lines[start].strip()
-    next_blank = start + 1 >= len(lines) or not lines[start + 1].strip()
-    repeated = lines[start + 1 :].count(lines[start])
-    looks_like_title = (
-        len(line) <= _MAX_TITLE_CHARS
-        and not _is_chrome(line)
-        and (next_blank or repeated)
-        and (not line.endswith(_SENTENCE_END) or repeated)
-    )
-    return (line, start + 1) if looks_like_title else (None, start)
+def _mark_title(page: _Page, start: int) -> str | None:
+    """Take the first line as the title when it reads like one, not like body text.
+
+    A line repeated further down (an image caption) is the title; a page that opens with
+    chrome has none, unless the next line is repeated further down.
+    """
+    first = next((i for i in range(start, len(page)) if page.roles[i] is None), None)
+    if first is None:
+        return None
+    candidate = first
+    if _CHROME.fullmatch(page.lines[first]) and not _SECTION_OPENER.fullmatch(page.lines[first]):
+        candidate = next((i for i in range(first + 1, len(page)) if page.lines[i]), first)
+        if candidate == first or page.lines[candidate] not in page.lines[candidate + 1 :]:
+            return None
+    line = page.lines[candidate]
+    repeated = line in page.lines[candidate + 1 :]
+    next_blank = candidate + 1 >= len(page) or not page.lines[candidate + 1]
+    if not _reads_like_title(line, next_blank=next_blank, repeated=repeated):
+        return None
+    page.roles[candidate] = TITLE
+    return line
 
 
-def _first_widget_line(lines: list[str], start: int) -> int | None:
-    for index in range(start, len(lines)):
-        if _WIDGET_CHROME.fullmatch(lines[index].strip()):
-            return index
-    return None
+def _reads_like_title(line: str, *, next_blank: bool, repeated: bool) -> bool:
+    if len(line) > _MAX_TITLE_CHARS or _CHROME.fullmatch(line) or _is_author_line(line):
+        return False
+    if repeated:
+        return True
+    headline = _headline_case(line) >= _HEADLINE_CASE
+    if not next_blank:
+        # Mirror pages run paragraphs together; only a headline-cased line stands apart.
+        return headline and len(line.split()) >= 3 and not line.endswith(_SENTENCE_END)
+    if line.endswith(("?", "!")):
+        return headline or len(re.findall(r"[.!?] ", line)) == 0
+    if line.endswith("."):
+        return headline
+    return not line.endswith(_SENTENCE_END)
 
 
-def _is_chrome(line: str) -> bool:
-    stripped = line.strip()
-    return bool(_ARTICLE_CHROME.fullmatch(stripped) or _WIDGET_CHROME.fullmatch(stripped))
+def _headline_case(line: str) -> float:
+    """Share of the words of four letters or more that start with a capital letter."""
+    words = [word for word in line.split() if len(word) >= 4 and word[0].isalpha()]
+    if not words:
+        return 0.0
+    return sum(word[0].isupper() for word in words) / len(words)
 
 
-def _blocks(lines: list[str], title: str | None) -> list[_Block]:
-    """Group content lines into blocks; chrome lines and title repeats (captions) are dropped
-    and count as blank lines, so the spacing that separates comments survives them."""
-    blocks: list[_Block] = []
-    blanks = 0
-    current: list[str] = []
-    for line in lines:
-        stripped = line.strip()
-        if not stripped or _is_chrome(stripped) or stripped == title:
-            if current:
-                blocks.append(_Block(current, blanks))
-                current, blanks = [], 0
-            if not stripped:
-                blanks += 1
+def _is_author_line(line: str) -> bool:
+    return bool(_says_name(line) or _bullet_name(line))
+
+
+def _says_name(line: str) -> str | None:
+    match = _SAYS_LINE.fullmatch(line)
+    if match is None or len(match["name"].split()) > _MAX_AUTHOR_WORDS + 2:
+        return None
+    return match["name"]
+
+
+def _bullet_name(line: str) -> str | None:
+    match = _BULLET_LINE.fullmatch(line)
+    if match is None:
+        return None
+    name = match["name"]
+    if len(name.split()) > _MAX_AUTHOR_WORDS + 2 or name.endswith("."):
+        return None
+    return name
+
+
+def _mark_chrome(page: _Page, title: str | None) -> None:
+    """Mark site chrome, image captions (title repeats) and related-link lists."""
+    in_related_links = False
+    for index in page.open_lines(0, len(page)):
+        line = page.lines[index]
+        if in_related_links and _RELATED_LINK.fullmatch(line) and not _says_name(line):
+            page.roles[index] = CHROME
             continue
-        current.append(stripped)
-    if current:
-        blocks.append(_Block(current, blanks))
-    return blocks
+        in_related_links = bool(_RELATED_LINKS.fullmatch(line))
+        if line == title or _CHROME.fullmatch(line):
+            page.roles[index] = CHROME
+
+
+def _comment_section_start(page: _Page, start: int) -> int | None:
+    """Where the comment section begins: at the first widget or WordPress comment line, or
+    at the first author line of a numbered or bullet thread."""
+    openers = [i for i in range(start, len(page)) if _SECTION_OPENER.fullmatch(page.lines[i])]
+    says = [i for i in page.open_lines(start, len(page)) if _says_name(page.lines[i])]
+    bullets = [i for i in page.open_lines(start, len(page)) if _bullet_name(page.lines[i])]
+    candidates = openers[:1]
+    # One `says` line in the body may introduce a quote; a thread numbers it or has more.
+    if len(says) >= 2 or (says and _NUMBERED.match(page.lines[says[0]])):
+        candidates.append(says[0])
+    if len([i for i in bullets if _followed_by_text(page, i)]) >= 2:
+        candidates.append(bullets[0])
+    return min(candidates, default=None)
+
+
+def _followed_by_text(page: _Page, index: int) -> bool:
+    following = next((i for i in range(index + 1, len(page)) if page.lines[i]), None)
+    return following is not None and not _BULLET_LINE.fullmatch(page.lines[following])
+
+
+def _comment_section(page: _Page, start: int) -> tuple[str, list[Comment], list[_Block]]:
+    """Split the comment section that starts at `start`: (layout, comments, unsplit blocks)."""
+    open_lines = page.open_lines(start, len(page))
+    if any(_says_name(page.lines[i]) for i in open_lines):
+        return "numbered", *_split_thread(page, start, _says_name)
+    if any(_bullet_name(page.lines[i]) and _followed_by_text(page, i) for i in open_lines):
+        return "bullets", *_split_thread(page, start, _bullet_name)
+    blocks = page.blocks(start, len(page))
+    if not blocks:
+        widget = any(_WIDGET.fullmatch(page.lines[i]) for i in range(start, len(page)))
+        return ("wpdiscuz" if widget else "none"), [], []
+    comments = _split_comments(blocks)
+    widget = any(_WIDGET.fullmatch(page.lines[i]) for i in range(start, blocks[0].indices[0]))
+    with_author = sum(comment.author is not None for comment in comments)
+    # Under a WordPress header, author-line comments must show authors to be believed.
+    if widget or with_author * 2 >= len(comments):
+        return "wpdiscuz", comments, []
+    return "unknown", [], blocks
+
+
+def _split_thread(
+    page: _Page, start: int, author_of: Callable[[str], str | None]
+) -> tuple[list[Comment], list[_Block]]:
+    """Split a numbered or bullet thread: each author line opens a comment whose reply depth
+    comes from its indentation (two spaces per level)."""
+    authors = [i for i in page.open_lines(start, len(page)) if author_of(page.lines[i])]
+    indents = [page.indent(i) for i in authors]
+    base = min(indents)
+    steps = {indent - base for indent in indents} - {0}
+    step = 4 if steps and all(s % 4 == 0 for s in steps) else 2
+
+    comments: list[Comment] = []
+    # The latest comment at each depth: a reply's parent is the latest one a level up.
+    latest_at_depth: list[int] = []
+    bounds = [*authors, len(page)]
+    unsplit = page.blocks(start, authors[0])
+    for author_index, end in zip(authors, bounds[1:], strict=True):
+        depth = min((page.indent(author_index) - base + step // 2) // step, len(latest_at_depth))
+        parent = latest_at_depth[depth - 1] if depth > 0 else None
+        del latest_at_depth[depth:]
+        latest_at_depth.append(len(comments))
+        blocks = page.blocks(author_index + 1, end)
+        comments.append(
+            Comment(
+                author=author_of(page.lines[author_index]),
+                paragraphs=[block.text for block in blocks],
+                depth=depth,
+                parent=parent,
+                author_line=author_index,
+                text_lines=[index for block in blocks for index in block.indices],
+            )
+        )
+    return comments, unsplit
 
 
 def _author_score(block: _Block, recurring: set[str]) -> float | None:
@@ -194,37 +415,29 @@ def _author_score(block: _Block, recurring: set[str]) -> float | None:
 
 
 def _split_off_comments(blocks: list[_Block]) -> tuple[list[_Block], list[Comment]]:
-    """Split a page without widget chrome into body blocks and comments. Comments begin at
-    the first block after two or more blank lines that reads as an author line followed by
-    a comment.
+    """Split a page without comment chrome into body blocks and comments.
 
-    A sub-heading looks the same, so the split also needs the author to post again on the
-    page, or the rest of the page to fall into two or more comments.
+    Body paragraphs are one blank line apart; comments begin after a wider gap. The gap alone
+    is not enough (a sub-heading looks the same), so the rest of the page must also read as
+    comments: an author line that recurs on the page, or two or more comments.
     """
     recurring = _recurring_lines(blocks)
-    for index in range(1, len(blocks) - 1):
-        score = _author_score(blocks[index], recurring)
-        if not (
-            blocks[index].blanks_before >= 2
-            and blocks[index + 1].blanks_before == 1
-            and score is not None
-            and score > 0
-        ):
+    for index in range(1, len(blocks)):
+        if blocks[index].blanks_before < 2:
             continue
         comments = _split_comments(blocks[index:])
-        if blocks[index].text in recurring or len(comments) >= 2:
+        opens_with_author = comments[0].author is not None
+        authors = {comment.author for comment in comments} - {None}
+        if (opens_with_author and (blocks[index].text in recurring or len(comments) >= 2)) or (
+            not opens_with_author and authors & recurring
+        ):
             return blocks[:index], comments
     return blocks, []
 
 
 def _recurring_lines(blocks: list[_Block]) -> set[str]:
-    seen: set[str] = set()
-    recurring: set[str] = set()
-    for block in blocks:
-        if len(block.lines) == 1:
-            line = block.lines[0]
-            (recurring if line in seen else seen).add(line)
-    return recurring
+    counts = Counter(block.lines[0] for block in blocks if len(block.lines) == 1)
+    return {line for line, count in counts.items() if count >= 2}
 
 
 # Labels of comment-section blocks: an author line, the first paragraph after it, the start
@@ -234,6 +447,12 @@ _IMPOSSIBLE = float("-inf")
 # A new author-less comment normally follows two or more blank lines, a further paragraph one.
 _START_AFTER_ONE_BLANK = -3.0
 _MORE_AFTER_BLANKS = -1.5
+_ALLOWED_AFTER = {
+    _AUTHOR: (_TEXT,),
+    _TEXT: (_AUTHOR, _START, _MORE),
+    _START: (_AUTHOR, _START, _MORE),
+    _MORE: (_AUTHOR, _START, _MORE),
+}
 
 
 def _split_comments(blocks: list[_Block]) -> list[Comment]:
@@ -241,14 +460,27 @@ def _split_comments(blocks: list[_Block]) -> list[Comment]:
 
     Blank-line counts alone do not decide which short line is an author: every labelling of
     the blocks is scored (author-likeness of the lines taken as authors, spacing) and the best
-    one is kept (Viterbi over four labels).
+    one is kept (Viterbi over four labels). A trailing author line whose text was cut off by
+    the crawl stays a comment with an empty body.
     """
     if not blocks:
         return []
+    labels = _label_blocks(blocks)
+    comments: list[Comment] = []
+    for block, label in zip(blocks, labels, strict=True):
+        if label == _AUTHOR:
+            comments.append(Comment(author=block.text, author_line=block.indices[0]))
+            continue
+        if label == _START:
+            comments.append(Comment(author=None))
+        comments[-1].paragraphs.append(block.text)
+        comments[-1].text_lines.extend(block.indices)
+    return comments
+
+
+def _label_blocks(blocks: list[_Block]) -> list[int]:
     recurring = _recurring_lines(blocks)
     count = len(blocks)
-    scores = [[_IMPOSSIBLE] * 4 for _ in range(count)]
-    back = [[0] * 4 for _ in range(count)]
 
     def local(index: int, label: int) -> float:
         block = blocks[index]
@@ -262,20 +494,16 @@ def _split_comments(blocks: list[_Block]) -> list[Comment]:
             return 0.0 if block.blanks_before <= 1 else _MORE_AFTER_BLANKS
         return 0.0
 
-    allowed_after = {
-        _AUTHOR: (_TEXT,),
-        _TEXT: (_AUTHOR, _START, _MORE),
-        _START: (_AUTHOR, _START, _MORE),
-        _MORE: (_AUTHOR, _START, _MORE),
-    }
     local_scores = [[local(index, label) for label in range(4)] for index in range(count)]
+    scores = [[_IMPOSSIBLE] * 4 for _ in range(count)]
+    back = [[0] * 4 for _ in range(count)]
     for label in (_AUTHOR, _START):
         scores[0][label] = local_scores[0][label]
     for index in range(1, count):
         for previous in range(4):
             if scores[index - 1][previous] == _IMPOSSIBLE:
                 continue
-            for label in allowed_after[previous]:
+            for label in _ALLOWED_AFTER[previous]:
                 total = scores[index - 1][previous] + local_scores[index][label]
                 if total > scores[index][label]:
                     scores[index][label] = total
@@ -287,16 +515,7 @@ def _split_comments(blocks: list[_Block]) -> list[Comment]:
         label = back[index][label]
         labels.append(label)
     labels.reverse()
-
-    comments: list[Comment] = []
-    for block, label in zip(blocks, labels, strict=True):
-        if label == _AUTHOR:
-            comments.append(Comment(author=block.text))
-        elif label == _START:
-            comments.append(Comment(author=None, paragraphs=[block.text]))
-        else:
-            comments[-1].paragraphs.append(block.text)
-    return comments
+    return labels
 
 
 def stable_id(*parts: object) -> str:
@@ -345,18 +564,20 @@ def _comment_rows(article_id: str, comments: list[Comment]) -> list[dict]:
     # The same author can post the same words twice; the occurrence keeps their ids apart
     # while leaving ids unchanged when other comments are added around them.
     occurrences: dict[tuple[str | None, str], int] = {}
+    ids: list[str] = []
     rows = []
     for position, comment in enumerate(comments, start=1):
         key = (comment.author, comment.body)
         occurrences[key] = occurrences.get(key, 0) + 1
+        ids.append(stable_id(article_id, comment.author, comment.body, occurrences[key]))
         rows.append(
             {
-                "comment_id": stable_id(article_id, comment.author, comment.body, occurrences[key]),
+                "comment_id": ids[-1],
                 "article_id": article_id,
                 "position": position,
                 "author": comment.author,
-                "depth": 0,
-                "parent_comment_id": None,
+                "depth": comment.depth,
+                "parent_comment_id": None if comment.parent is None else ids[comment.parent],
                 "body": comment.body,
             }
         )

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from flows.extract import decode
 from flows.parse import CHROME_LINES, PARSER_VERSION, ParsedPage, parse_page, parse_pages
 from flows.schema import polars_schema
 
@@ -102,7 +103,10 @@ SEED_002_AUTHORS = [
 
 
 def parse_file(path: Path) -> ParsedPage:
-    return parse_page(path.read_text(encoding="utf-8"))
+    """Parse a page file the way the pipeline does: bytes decoded by flows.extract.decode."""
+    text = decode(path.read_bytes()).text
+    assert text is not None
+    return parse_page(text)
 
 
 @pytest.fixture(scope="module")
@@ -256,9 +260,12 @@ def test_every_fixture_page_has_its_expected_result() -> None:
 @pytest.mark.parametrize("name", FIXTURE_NAMES)
 def test_fixture_page(name: str) -> None:
     expected = json.loads((FIXTURE_PAGES / f"{name}.expected.json").read_text(encoding="utf-8"))
+    expected.pop("family")
     parsed = parse_file(FIXTURE_PAGES / f"{name}.txt")
 
-    openings = [opening for _, opening in expected["comments"]]
+    # A comment is [author, opening words] or, in a thread, [author, opening words, depth].
+    expected["comments"] = [[*comment, 0][:3] for comment in expected["comments"]]
+    openings = [opening for _, opening, _ in expected["comments"]]
     actual = {
         "title": parsed.title,
         "body_starts": _cut(parsed.body, expected["body_starts"]),
@@ -266,7 +273,11 @@ def test_fixture_page(name: str) -> None:
         "crawl_month": parsed.crawl_month.isoformat() if parsed.crawl_month else None,
         "layout": parsed.layout,
         "comments": [
-            [comment.author, _cut(comment.body, openings[index] if index < len(openings) else None)]
+            [
+                comment.author,
+                _cut(comment.body, openings[index] if index < len(openings) else None),
+                comment.depth,
+            ]
             for index, comment in enumerate(parsed.comments)
         ],
     }
