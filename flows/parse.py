@@ -50,7 +50,8 @@ WIDGET_CHROME = (
 # WordPress and other comment-section headers and closers: they open the comment section too.
 COMMENT_SECTION_CHROME = (
     r"(?:\d+|One|No) (?i:thoughts?|comments?|responses?|replies)(?: (?:on|to) .+)?",
-    r"(?i:comments?) ?\(\d+\)",
+    r"(?:(?i:readers?'?|users?|visitors?) )?(?i:comments?|responses?|replies) ?\(\d+\)",
+    r"(?i:readers?'?|users?|visitors?) (?i:comments|responses)",
     r"Comments are closed\.?",
     r"Leave a (?:Reply|Comment)(?: to .+)?(?: Cancel reply)?",
     r"Your email address will not be published\..*",
@@ -80,6 +81,9 @@ _MAX_TITLE_CHARS = 250
 _MAX_AUTHOR_CHARS = 60
 _MAX_AUTHOR_WORDS = 6
 _SENTENCE_END = tuple(".!?…:;,")
+_DIGIT = re.compile(r"\d")
+# Separators of metadata lines (`Sort by: Top | Newest`, `Reply · Like`), not of names.
+_NOT_IN_NAMES = re.compile(r"[|·]|:$")
 # Share of long words that start upper-case, above which a line reads as a headline.
 _HEADLINE_CASE = 0.75
 
@@ -156,6 +160,9 @@ class _Page:
     def open_lines(self, start: int, end: int) -> list[int]:
         """Indices of lines in [start, end) that have no role yet."""
         return [index for index in range(start, end) if self.roles[index] is None]
+
+    def chrome_lines(self, start: int, end: int) -> list[int]:
+        return [index for index in range(start, end) if self.roles[index] == CHROME]
 
     def blocks(self, start: int, end: int) -> list[_Block]:
         """Group the unassigned lines of [start, end) into blocks. Lines with a role (chrome,
@@ -290,6 +297,8 @@ def _is_author_line(line: str) -> bool:
 
 
 def _says_name(line: str) -> str | None:
+    if not line.endswith(("says", "says:")):
+        return None
     match = _SAYS_LINE.fullmatch(line)
     if match is None or len(match["name"].split()) > _MAX_AUTHOR_WORDS + 2:
         return None
@@ -297,6 +306,8 @@ def _says_name(line: str) -> str | None:
 
 
 def _bullet_name(line: str) -> str | None:
+    if not line.startswith("•"):
+        return None
     match = _BULLET_LINE.fullmatch(line)
     if match is None:
         return None
@@ -322,7 +333,9 @@ def _mark_chrome(page: _Page, title: str | None) -> None:
 def _comment_section_start(page: _Page, start: int) -> int | None:
     """Where the comment section begins: at the first widget or WordPress comment line, or
     at the first author line of a numbered or bullet thread."""
-    openers = [i for i in range(start, len(page)) if _SECTION_OPENER.fullmatch(page.lines[i])]
+    openers = [
+        i for i in page.chrome_lines(start, len(page)) if _SECTION_OPENER.fullmatch(page.lines[i])
+    ]
     says = [i for i in page.open_lines(start, len(page)) if _says_name(page.lines[i])]
     bullets = [i for i in page.open_lines(start, len(page)) if _bullet_name(page.lines[i])]
     candidates = openers[:1]
@@ -348,10 +361,11 @@ def _comment_section(page: _Page, start: int) -> tuple[str, list[Comment], list[
         return "bullets", *_split_thread(page, start, _bullet_name)
     blocks = page.blocks(start, len(page))
     if not blocks:
-        widget = any(_WIDGET.fullmatch(page.lines[i]) for i in range(start, len(page)))
+        widget = any(_WIDGET.fullmatch(page.lines[i]) for i in page.chrome_lines(start, len(page)))
         return ("wpdiscuz" if widget else "none"), [], []
     comments = _split_comments(blocks)
-    widget = any(_WIDGET.fullmatch(page.lines[i]) for i in range(start, blocks[0].indices[0]))
+    before = page.chrome_lines(start, blocks[0].indices[0])
+    widget = any(_WIDGET.fullmatch(page.lines[i]) for i in before)
     with_author = sum(comment.author is not None for comment in comments)
     # Under a WordPress header, author-line comments must show authors to be believed.
     if widget or with_author * 2 >= len(comments):
@@ -399,8 +413,10 @@ def _author_score(block: _Block, recurring: set[str]) -> float | None:
     if len(block.lines) != 1:
         return None
     line = block.lines[0]
+    if len(line) > _MAX_AUTHOR_CHARS or _NOT_IN_NAMES.search(line):
+        return None
     words = line.split()
-    if len(line) > _MAX_AUTHOR_CHARS or len(words) > _MAX_AUTHOR_WORDS:
+    if len(words) > _MAX_AUTHOR_WORDS:
         return None
     score = 1.0
     if line in recurring:
@@ -409,7 +425,7 @@ def _author_score(block: _Block, recurring: set[str]) -> float | None:
         score -= 2.0
     if all(not word[0].isalpha() or word[0].isupper() for word in words):
         score += 1.0
-    if any(char.isdigit() for char in line):
+    if _DIGIT.search(line):
         score -= 0.5
     return score
 
@@ -447,12 +463,8 @@ _IMPOSSIBLE = float("-inf")
 # A new author-less comment normally follows two or more blank lines, a further paragraph one.
 _START_AFTER_ONE_BLANK = -3.0
 _MORE_AFTER_BLANKS = -1.5
-_ALLOWED_AFTER = {
-    _AUTHOR: (_TEXT,),
-    _TEXT: (_AUTHOR, _START, _MORE),
-    _START: (_AUTHOR, _START, _MORE),
-    _MORE: (_AUTHOR, _START, _MORE),
-}
+_START_ADDRESSING_AUTHOR = 4.0
+_ADDRESS = re.compile(r"@?(?P<name>[^\W\d_][\w'-]*)[,:!] ")
 
 
 def _split_comments(blocks: list[_Block]) -> list[Comment]:
@@ -481,41 +493,56 @@ def _split_comments(blocks: list[_Block]) -> list[Comment]:
 def _label_blocks(blocks: list[_Block]) -> list[int]:
     recurring = _recurring_lines(blocks)
     count = len(blocks)
+    author_scores = []
+    for index, block in enumerate(blocks):
+        score = _author_score(block, recurring)
+        followed = index + 1 < count and blocks[index + 1].blanks_before == 1
+        author_scores.append(score if score is not None and followed else _IMPOSSIBLE)
 
-    def local(index: int, label: int) -> float:
-        block = blocks[index]
-        if label == _AUTHOR:
-            author = _author_score(block, recurring)
-            followed = index + 1 < count and blocks[index + 1].blanks_before == 1
-            return author if author is not None and followed else _IMPOSSIBLE
-        if label == _START:
-            return 0.0 if index == 0 or block.blanks_before >= 2 else _START_AFTER_ONE_BLANK
-        if label == _MORE:
-            return 0.0 if block.blanks_before <= 1 else _MORE_AFTER_BLANKS
-        return 0.0
+    # A paragraph that opens by addressing the latest author (`Tariq, ...`) answers them: it
+    # starts a new comment rather than continuing theirs.
+    addresses_author = []
+    latest_author = None
+    for index, block in enumerate(blocks):
+        address = _ADDRESS.match(block.lines[0])
+        addresses_author.append(address is not None and address["name"] == latest_author)
+        if author_scores[index] > 0:
+            latest_author = block.lines[0].split()[0]
 
-    local_scores = [[local(index, label) for label in range(4)] for index in range(count)]
-    scores = [[_IMPOSSIBLE] * 4 for _ in range(count)]
-    back = [[0] * 4 for _ in range(count)]
-    for label in (_AUTHOR, _START):
-        scores[0][label] = local_scores[0][label]
+    # Best score of a labelling of the blocks so far that ends in each label. AUTHOR, START
+    # and MORE follow TEXT, START or MORE (the best of them, kept for the way back); TEXT
+    # follows AUTHOR.
+    scores = (author_scores[0], _IMPOSSIBLE, 0.0, _IMPOSSIBLE)
+    best_before = [_TEXT]
     for index in range(1, count):
-        for previous in range(4):
-            if scores[index - 1][previous] == _IMPOSSIBLE:
-                continue
-            for label in _ALLOWED_AFTER[previous]:
-                total = scores[index - 1][previous] + local_scores[index][label]
-                if total > scores[index][label]:
-                    scores[index][label] = total
-                    back[index][label] = previous
+        previous = _best_end(scores)
+        best = scores[previous]
+        blanks = blocks[index].blanks_before
+        scores = (
+            best + author_scores[index],
+            scores[_AUTHOR],
+            best
+            + (0.0 if blanks >= 2 else _START_AFTER_ONE_BLANK)
+            + (_START_ADDRESSING_AUTHOR if addresses_author[index] else 0.0),
+            best + (0.0 if blanks <= 1 else _MORE_AFTER_BLANKS),
+        )
+        best_before.append(previous)
 
-    label = max((_TEXT, _START, _MORE), key=lambda option: scores[-1][option])
+    label = _best_end(scores)
     labels = [label]
     for index in range(count - 1, 0, -1):
-        label = back[index][label]
+        label = _AUTHOR if label == _TEXT else best_before[index]
         labels.append(label)
     labels.reverse()
     return labels
+
+
+def _best_end(scores: tuple[float, float, float, float]) -> int:
+    """The best of TEXT, START and MORE; ties go to the first of them."""
+    text, start, more = scores[_TEXT], scores[_START], scores[_MORE]
+    if text >= start and text >= more:
+        return _TEXT
+    return _START if start >= more else _MORE
 
 
 def stable_id(*parts: object) -> str:
