@@ -1,0 +1,1 @@
+"""Generated page corpora and timing scripts for the pipeline's stages."""
