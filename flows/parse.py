@@ -4,7 +4,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import polars as pl
@@ -161,6 +161,9 @@ class _Page:
         """Indices of lines in [start, end) that have no role yet."""
         return [index for index in range(start, end) if self.roles[index] is None]
 
+    def line_block(self, index: int) -> _Block:
+        return _Block([index], [self.lines[index]], 0)
+
     def chrome_lines(self, start: int, end: int) -> list[int]:
         return [index for index in range(start, end) if self.roles[index] == CHROME]
 
@@ -200,6 +203,8 @@ def parse_page(text: str) -> ParsedPage:
     else:
         body_blocks = page.blocks(start, section)
         layout, comments, unsplit = _comment_section(page, section)
+    comments, cut_off = _without_cut_off_author(page, comments)
+    unsplit += cut_off
 
     for comment in comments:
         if comment.author_line is not None:
@@ -371,6 +376,26 @@ def _comment_section(page: _Page, start: int) -> tuple[str, list[Comment], list[
     if widget or with_author * 2 >= len(comments):
         return "wpdiscuz", comments, []
     return "unknown", [], blocks
+
+
+def _without_cut_off_author(
+    page: _Page, comments: list[Comment]
+) -> tuple[list[Comment], list[_Block]]:
+    """A crawl cut off right after an author line leaves that line last on the page with no
+    text: it is kept as unsplit text, not as an empty comment or a paragraph of another one."""
+    if not comments:
+        return comments, []
+    last = comments[-1]
+    cut_off: list[_Block] = []
+    authors = {comment.author for comment in comments} - {None}
+    if last.paragraphs and last.paragraphs[-1] in authors and "\n" not in last.paragraphs[-1]:
+        cut_off.append(page.line_block(last.text_lines[-1]))
+        last = replace(last, paragraphs=last.paragraphs[:-1], text_lines=last.text_lines[:-1])
+    if last.paragraphs:
+        return [*comments[:-1], last], cut_off
+    if last.author_line is not None:
+        cut_off.insert(0, page.line_block(last.author_line))
+    return comments[:-1], cut_off
 
 
 def _split_thread(

@@ -469,3 +469,68 @@ def test_same_words_from_one_author_twice_get_two_ids() -> None:
         ("Anna Berg", "Lovely to see the square busy again."),
     ] * 2
     assert comments[0][2] != comments[1][2]
+
+
+# Threads, cut-off pages and comment sections the parser cannot split
+
+THREAD_PAGE = """\
+Bridge Reopens After Repairs
+
+The bridge reopened on Monday.
+
+2 thoughts on “Bridge Reopens After Repairs”
+
+  1. Alice Moor says:
+
+    Finally.
+
+    1. Bob Lane says:
+
+      Agreed.
+
+  2. Carol Dunn says:
+
+    What about the tolls?
+"""
+
+
+def test_parse_pages_links_each_reply_to_the_comment_it_answers() -> None:
+    _, comment, _ = parse_pages(pages_frame(("bridge.txt", "sha", THREAD_PAGE)))
+
+    alice, bob, carol = comment.select("comment_id", "depth", "parent_comment_id").rows()
+    assert (alice[1], alice[2]) == (0, None)
+    assert (bob[1], bob[2]) == (1, alice[0])
+    assert (carol[1], carol[2]) == (0, None)
+
+
+@pytest.mark.parametrize(
+    ("cut_after", "kept_authors"),
+    [
+        pytest.param("  2. Carol Dunn says:\n", ["Alice Moor", "Bob Lane"], id="numbered"),
+        pytest.param("Alice Moor\n", ["Alice Moor", "Bob Lane"], id="wpdiscuz"),
+    ],
+)
+def test_an_author_line_cut_off_by_the_crawl_is_kept_as_unsplit_text(
+    cut_after: str, kept_authors: list[str]
+) -> None:
+    wpdiscuz = "Title\n\nBody.\n\n\nNotify of\nAlice Moor\n\nFinally.\n\nBob Lane\n\nAgreed.\n\n"
+    page = THREAD_PAGE if cut_after.startswith(" ") else wpdiscuz + cut_after
+    page = page[: page.rindex(cut_after) + len(cut_after)]
+
+    parsed = parse_page(page)
+
+    assert [comment.author for comment in parsed.comments] == kept_authors
+    assert parsed.unsplit == cut_after.strip()
+
+
+def test_a_comment_section_that_cannot_be_split_yields_no_comments() -> None:
+    page = (
+        "A Quiet Week At The Council\n\nThe council met once this week.\n\n3 Comments\n\n"
+        "Gary\nJune 3, 2021 at 4:05 pm\nBoring.\n\nHilda\nJune 4, 2021 at 9:00 am\nQuiet.\n"
+    )
+
+    parsed = parse_page(page)
+
+    assert (parsed.layout, parsed.comments) == ("unknown", [])
+    assert parsed.body == "The council met once this week."
+    assert parsed.unsplit is not None and parsed.unsplit.startswith("Gary\nJune 3")
