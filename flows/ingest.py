@@ -1,6 +1,7 @@
 """The `ingest` Prefect flow: wires the stages together, batch by batch, then publishes."""
 
 import secrets
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -51,8 +52,10 @@ def read_task(files: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl
 
 
 @task(name="parse pages", cache_policy=NO_CACHE)
-def parse_task(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    return parse.parse_pages(pages)
+def parse_task(
+    pages: pl.DataFrame, pool: Executor | None
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    return parse.parse_pages(pages, pool)
 
 
 @task(name="extract entities", cache_policy=NO_CACHE)
@@ -159,13 +162,13 @@ def _run_batches(
     manifests: list[pl.DataFrame] = []
     rejected: list[pl.DataFrame] = [discovery.rejects]
 
-    with _progress() as progress:
+    with _progress() as progress, parse.worker_pool(settings.parse_workers) as pool:
         bar = progress.add_task("pages", total=files.height)
         for offset in range(0, files.height, settings.batch_size):
             batch = files.slice(offset, settings.batch_size)
             pages, unreadable = read_task(batch, settings)
             changed = extract.drop_unchanged(pages, known, parse.PARSER_VERSION)
-            article, comment, unparsable = parse_task(changed)
+            article, comment, unparsable = parse_task(changed, pool)
             mention, texts = entities_task(article, comment, gazetteer)
             frames = quality.checked_frames(article, comment, mention, texts)
             summary.rules_checked = validate_task(frames, entity_ids)

@@ -1,15 +1,16 @@
 """Split each page into an article (title, body) and its reader comments, without site chrome."""
 
 import hashlib
+import multiprocessing
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 
 import polars as pl
-
-from flows.schema import polars_schema
 
 PARSER_VERSION = "2"
 # Comment layouts the parser tells apart: wpDiscuz author-line comments, numbered and bullet
@@ -74,6 +75,11 @@ _SAYS_LINE = re.compile(r"(?:(?P<number>\d{1,4})[.)] +)?(?P<name>\S.{0,59}?) +sa
 # Bullet-thread author lines (`• Alice`).
 _BULLET_LINE = re.compile(r"• +(?P<name>\S.{0,59})")
 _NUMBERED = re.compile(r"\d{1,4}[.)] ")
+
+# Below this many pages a batch is parsed in the calling process; above, in chunks on the
+# workers (several per worker, so a slow chunk does not leave the others idle).
+_MIN_PAGES_FOR_WORKERS = 64
+_CHUNKS_PER_BATCH = 8
 
 # A title is one line, not a paragraph of body text.
 _MAX_TITLE_CHARS = 250
@@ -142,6 +148,13 @@ class _Block:
         return "\n".join(self.lines)
 
 
+def _names(
+    lines: list[str], candidates: list[int], name_of: Callable[[str], str | None]
+) -> dict[int, str]:
+    found = ((index, name_of(lines[index])) for index in candidates)
+    return {index: name for index, name in found if name is not None}
+
+
 class _Page:
     """The lines of one page and the role given to each so far."""
 
@@ -149,6 +162,11 @@ class _Page:
         self.raw = text.split("\n")
         self.lines = [line.strip() for line in self.raw]
         self.roles: list[str | None] = [None if line else BLANK for line in self.lines]
+        # Author lines of numbered and bullet threads, by line index.
+        says = [i for i, line in enumerate(self.lines) if line.endswith(("says", "says:"))]
+        bullets = [i for i, line in enumerate(self.lines) if line.startswith("•")]
+        self.says = _names(self.lines, says, _says_name)
+        self.bullets = _names(self.lines, bullets, _bullet_name)
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -160,6 +178,10 @@ class _Page:
     def open_lines(self, start: int, end: int) -> list[int]:
         """Indices of lines in [start, end) that have no role yet."""
         return [index for index in range(start, end) if self.roles[index] is None]
+
+    def open_authors(self, names: dict[int, str], start: int) -> list[int]:
+        """Indices of the thread author lines from `start` on that have no role yet."""
+        return [index for index in names if index >= start and self.roles[index] is None]
 
     def line_block(self, index: int) -> _Block:
         return _Block([index], [self.lines[index]], 0)
@@ -327,7 +349,7 @@ def _mark_chrome(page: _Page, title: str | None) -> None:
     in_related_links = False
     for index in page.open_lines(0, len(page)):
         line = page.lines[index]
-        if in_related_links and _RELATED_LINK.fullmatch(line) and not _says_name(line):
+        if in_related_links and _RELATED_LINK.fullmatch(line) and index not in page.says:
             page.roles[index] = CHROME
             continue
         in_related_links = bool(_RELATED_LINKS.fullmatch(line))
@@ -341,8 +363,8 @@ def _comment_section_start(page: _Page, start: int) -> int | None:
     openers = [
         i for i in page.chrome_lines(start, len(page)) if _SECTION_OPENER.fullmatch(page.lines[i])
     ]
-    says = [i for i in page.open_lines(start, len(page)) if _says_name(page.lines[i])]
-    bullets = [i for i in page.open_lines(start, len(page)) if _bullet_name(page.lines[i])]
+    says = page.open_authors(page.says, start)
+    bullets = page.open_authors(page.bullets, start)
     candidates = openers[:1]
     # One `says` line in the body may introduce a quote; a thread numbers it or has more.
     if len(says) >= 2 or (says and _NUMBERED.match(page.lines[says[0]])):
@@ -359,11 +381,12 @@ def _followed_by_text(page: _Page, index: int) -> bool:
 
 def _comment_section(page: _Page, start: int) -> tuple[str, list[Comment], list[_Block]]:
     """Split the comment section that starts at `start`: (layout, comments, unsplit blocks)."""
-    open_lines = page.open_lines(start, len(page))
-    if any(_says_name(page.lines[i]) for i in open_lines):
-        return "numbered", *_split_thread(page, start, _says_name)
-    if any(_bullet_name(page.lines[i]) and _followed_by_text(page, i) for i in open_lines):
-        return "bullets", *_split_thread(page, start, _bullet_name)
+    says = page.open_authors(page.says, start)
+    if says:
+        return "numbered", *_split_thread(page, start, says, page.says)
+    bullets = page.open_authors(page.bullets, start)
+    if any(_followed_by_text(page, i) for i in bullets):
+        return "bullets", *_split_thread(page, start, bullets, page.bullets)
     blocks = page.blocks(start, len(page))
     if not blocks:
         widget = any(_WIDGET.fullmatch(page.lines[i]) for i in page.chrome_lines(start, len(page)))
@@ -399,11 +422,10 @@ def _without_cut_off_author(
 
 
 def _split_thread(
-    page: _Page, start: int, author_of: Callable[[str], str | None]
+    page: _Page, start: int, authors: list[int], names: dict[int, str]
 ) -> tuple[list[Comment], list[_Block]]:
     """Split a numbered or bullet thread: each author line opens a comment whose reply depth
     comes from its indentation (two spaces per level)."""
-    authors = [i for i in page.open_lines(start, len(page)) if author_of(page.lines[i])]
     indents = [page.indent(i) for i in authors]
     base = min(indents)
     steps = {indent - base for indent in indents} - {0}
@@ -422,7 +444,7 @@ def _split_thread(
         blocks = page.blocks(author_index + 1, end)
         comments.append(
             Comment(
-                author=author_of(page.lines[author_index]),
+                author=names[author_index],
                 paragraphs=[block.text for block in blocks],
                 depth=depth,
                 parent=parent,
@@ -448,7 +470,9 @@ def _author_score(block: _Block, recurring: set[str]) -> float | None:
         score += 3.0
     if line.endswith(_SENTENCE_END):
         score -= 2.0
-    if all(not word[0].isalpha() or word[0].isupper() for word in words):
+    # Scripts without capital letters count as capitalised.
+    initials = "".join([word[0] for word in words])
+    if initials == initials.upper():
         score += 1.0
     if _DIGIT.search(line):
         score -= 0.5
@@ -576,15 +600,52 @@ def stable_id(*parts: object) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
-def parse_pages(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Parse every page in `pages` (source_path, sha256, text).
+@contextmanager
+def worker_pool(workers: int) -> Iterator[Executor | None]:
+    """Processes to parse on (parsing is pure Python: threads would share one core), or None
+    for one worker. They are spawned, not forked, as the parent runs Prefect's threads, and
+    only when a batch is large enough to use them."""
+    if workers <= 1:
+        yield None
+        return
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool
+
+
+def parse_pages(
+    pages: pl.DataFrame, pool: Executor | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Parse every page in `pages` (source_path, sha256, text), on the workers of `pool` when
+    one is given.
 
     Returns (article, comment, rejects): a page with no title, body or comment is rejected.
     """
+    # The worker processes import this module only to parse: DuckDB and the schema stay out.
+    from flows.schema import polars_schema
+
+    rows = pages.select("source_path", "sha256", "text").rows()
+    if pool is None or len(rows) < _MIN_PAGES_FOR_WORKERS:
+        parts = [_parse_rows(rows)]
+    else:
+        size = -(-len(rows) // _CHUNKS_PER_BATCH)
+        parts = list(pool.map(_parse_rows, [rows[i : i + size] for i in range(0, len(rows), size)]))
+    article_schema = {k: v for k, v in polars_schema("article").items() if k != "loaded_by_run"}
+    return (
+        pl.DataFrame([row for part in parts for row in part[0]], schema=article_schema),
+        pl.DataFrame([row for part in parts for row in part[1]], schema=polars_schema("comment")),
+        pl.DataFrame(
+            [row for part in parts for row in part[2]],
+            schema={"source_path": pl.String(), "sha256": pl.String()},
+        ),
+    )
+
+
+def _parse_rows(rows: list[tuple[str, str, str]]) -> tuple[list[dict], list[dict], list[dict]]:
+    """Article, comment and reject rows of some pages (source_path, sha256, text)."""
     articles: list[dict] = []
     comments: list[dict] = []
     rejects: list[dict] = []
-    for source_path, sha256, text in pages.select("source_path", "sha256", "text").iter_rows():
+    for source_path, sha256, text in rows:
         parsed = parse_page(text)
         if parsed.title is None and parsed.body is None and not parsed.comments:
             rejects.append({"source_path": source_path, "sha256": sha256})
@@ -604,12 +665,7 @@ def parse_pages(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.Dat
             }
         )
         comments.extend(_comment_rows(article_id, parsed.comments))
-    article_schema = {k: v for k, v in polars_schema("article").items() if k != "loaded_by_run"}
-    return (
-        pl.DataFrame(articles, schema=article_schema),
-        pl.DataFrame(comments, schema=polars_schema("comment")),
-        pl.DataFrame(rejects, schema={"source_path": pl.String(), "sha256": pl.String()}),
-    )
+    return articles, comments, rejects
 
 
 def _comment_rows(article_id: str, comments: list[Comment]) -> list[dict]:

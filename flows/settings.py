@@ -31,10 +31,18 @@ class Settings:
     max_file_bytes: int = field(
         default_factory=lambda: int(os.environ.get("NEWSFLOW_MAX_FILE_BYTES", str(20 * 2**20)))
     )
+    # Processes that parse pages; 1 parses in the flow's own process.
+    parse_workers: int = field(
+        default_factory=lambda: int(
+            os.environ.get("NEWSFLOW_PARSE_WORKERS", str(os.cpu_count() or 1))
+        )
+    )
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
             raise ValueError("batch size must be at least 1")
+        if self.parse_workers < 1:
+            raise ValueError("parse workers must be at least 1")
         unique_inputs = dict.fromkeys(Path(path).resolve() for path in self.inputs)
         object.__setattr__(self, "inputs", tuple(unique_inputs))
         object.__setattr__(self, "warehouse", Path(self.warehouse).resolve())

@@ -11,7 +11,14 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from flows.extract import decode
-from flows.parse import CHROME_LINES, PARSER_VERSION, ParsedPage, parse_page, parse_pages
+from flows.parse import (
+    CHROME_LINES,
+    PARSER_VERSION,
+    ParsedPage,
+    parse_page,
+    parse_pages,
+    worker_pool,
+)
 from flows.schema import polars_schema
 
 TESTS = Path(__file__).resolve().parent
@@ -534,3 +541,17 @@ def test_a_comment_section_that_cannot_be_split_yields_no_comments() -> None:
     assert (parsed.layout, parsed.comments) == ("unknown", [])
     assert parsed.body == "The council met once this week."
     assert parsed.unsplit is not None and parsed.unsplit.startswith("Gary\nJune 3")
+
+
+def test_parse_pages_on_worker_processes_gives_the_same_frames() -> None:
+    texts = [SEED_000.read_text(encoding="utf-8"), THREAD_PAGE, PAGE_WITHOUT_COMMENTS, ""]
+    pages = pages_frame(*((f"{i}.txt", f"sha-{i}", texts[i % 4]) for i in range(100)))
+
+    with worker_pool(2) as pool:
+        on_workers = parse_pages(pages, pool)
+    in_process = parse_pages(pages)
+
+    assert pool is not None
+    for frame_on_workers, frame_in_process in zip(on_workers, in_process, strict=True):
+        assert_frame_equal(frame_on_workers, frame_in_process)
+    assert on_workers[2].height == 25
