@@ -381,11 +381,14 @@ def _followed_by_text(page: _Page, index: int) -> bool:
 
 def _comment_section(page: _Page, start: int) -> tuple[str, list[Comment], list[_Block]]:
     """Split the comment section that starts at `start`: (layout, comments, unsplit blocks)."""
-    says = page.open_authors(page.says, start)
-    if says:
-        return "numbered", *_split_thread(page, start, says, page.says)
-    bullets = page.open_authors(page.bullets, start)
-    if any(_followed_by_text(page, i) for i in bullets):
+    # A thread starts with an author line; one further down is a line of some comment's text.
+    first = next(iter(page.open_lines(start, len(page))), None)
+    if first in page.says:
+        return "numbered", *_split_thread(
+            page, start, page.open_authors(page.says, start), page.says
+        )
+    if first in page.bullets and _followed_by_text(page, first):
+        bullets = page.open_authors(page.bullets, start)
         return "bullets", *_split_thread(page, start, bullets, page.bullets)
     blocks = page.blocks(start, len(page))
     if not blocks:
