@@ -460,10 +460,8 @@ def _split_thread(
 
 def _author_score(block: _Block, recurring: set[str]) -> float | None:
     """How much `block` looks like a commenter's display name; None when it cannot be one."""
-    if len(block.lines) != 1:
-        return None
     line = block.lines[0]
-    if len(line) > _MAX_AUTHOR_CHARS or _NOT_IN_NAMES.search(line):
+    if len(block.lines) != 1 or len(line) > _MAX_AUTHOR_CHARS or _NOT_IN_NAMES.search(line):
         return None
     words = line.split()
     if len(words) > _MAX_AUTHOR_WORDS:
@@ -547,16 +545,17 @@ def _label_blocks(blocks: list[_Block]) -> list[int]:
     count = len(blocks)
     author_scores = []
     for index, block in enumerate(blocks):
-        score = _author_score(block, recurring)
         followed = index + 1 < count and blocks[index + 1].blanks_before == 1
-        author_scores.append(score if score is not None and followed else _IMPOSSIBLE)
+        score = _author_score(block, recurring) if followed else None
+        author_scores.append(_IMPOSSIBLE if score is None else score)
 
     # A paragraph that opens by addressing the latest author (`Tariq, ...`) answers them: it
     # starts a new comment rather than continuing theirs.
     addresses_author = []
     latest_author = None
     for index, block in enumerate(blocks):
-        address = _ADDRESS.match(block.lines[0])
+        first = block.lines[0]
+        address = _ADDRESS.match(first) if latest_author and latest_author in first[:30] else None
         addresses_author.append(address is not None and address["name"] == latest_author)
         if author_scores[index] > 0:
             latest_author = block.lines[0].split()[0]
