@@ -298,7 +298,10 @@ def _rule_result(suite: str, result: Any) -> RuleResult:
         messages = [v.get("exception_message") for v in exception.values() if isinstance(v, dict)]
         error = next((m for m in messages if m), "the rule raised an exception")
     index_rows = details.get("unexpected_index_list") or []
-    pages = tuple(sorted({row["article_id"] for row in index_rows if "article_id" in row}))
+    # A row without a key (NaN here) cannot name its page; key rules stop the run anyway.
+    pages = tuple(
+        sorted({r["article_id"] for r in index_rows if isinstance(r.get("article_id"), str)})
+    )
     examples = details.get("partial_unexpected_index_list") or details.get(
         "partial_unexpected_list", []
     )
