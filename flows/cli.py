@@ -95,6 +95,7 @@ def run(
     for reason, count in sorted(summary.quarantine_reasons.items()):
         console.print(f"quarantined as {reason}: {count} (see the quarantine table)")
     console.print(f"warehouse: {summary.warehouse}")
+    console.print(f"data-quality results: dq_result table; Data Docs: {summary.data_docs}")
 
 
 def _fail(reason: str) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -38,6 +39,7 @@ class RunSummary:
     dq_result: str = "passed"
     seconds: float = 0.0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    data_docs: Path | None = None
 
 
 # Stage frames are large and change every run: Prefect must not hash them for caching.
@@ -67,10 +69,45 @@ def entities_task(
 
 
 @task(name="validate", cache_policy=NO_CACHE)
-def validate_task(frames: dict[str, pl.DataFrame], entity_ids: list[str]) -> int:
-    results = quality.shared_gate().validate(frames, entity_ids)
-    quality.require_passed(results)
-    return len(results)
+def validate_task(
+    frames: dict[str, pl.DataFrame],
+    suites: tuple[str, ...],
+    run_name: str,
+    ledger: quality.RunLedger,
+) -> list[quality.RuleResult]:
+    results = quality.shared_gate().validate(frames, run_name, suites)
+    ledger.add(results)
+    return results
+
+
+@task(name="report data quality", cache_policy=NO_CACHE)
+def report_task(summary: RunSummary, ledger: quality.RunLedger, data_docs: Path) -> Path:
+    """Rebuild the Data Docs and publish the run report as versioned Prefect artifacts."""
+    index = quality.shared_gate().build_data_docs(data_docs, summary.run_id)
+    facts = [
+        ("files seen", f"{summary.files_seen:,}"),
+        ("loaded", f"{summary.files_loaded:,}"),
+        ("unchanged", f"{summary.files_unchanged:,}"),
+        ("quarantined", f"{summary.files_quarantined:,}"),
+        *((f"quarantined as {r}", f"{n:,}") for r, n in sorted(summary.quarantine_reasons.items())),
+        ("articles", f"{summary.articles:,}"),
+        ("comments", f"{summary.comments:,}"),
+        ("entity mentions", f"{summary.mentions:,}"),
+        ("warehouse", f"`{summary.warehouse}`"),
+        ("Data Docs", f"`{index}`"),
+    ]
+    title = f"newsflow run {summary.run_id}"
+    create_markdown_artifact(
+        key="newsflow-run-report",
+        markdown=quality.report_markdown(title, facts, ledger),
+        description=f"{title}: data quality {ledger.status()}",
+    )
+    create_table_artifact(
+        key="newsflow-rule-results",
+        table=quality.rule_rows(ledger),
+        description=f"Every data-quality rule of run {summary.run_id}",
+    )
+    return index
 
 
 @task(name="load batch", cache_policy=NO_CACHE)
@@ -94,9 +131,15 @@ def publish_task(
     gazetteer: entities.Gazetteer,
     manifest: pl.DataFrame,
     quarantine: pl.DataFrame,
+    ledger: quality.RunLedger,
 ) -> dict[str, int]:
     candidate.write_run(summary.run_id, gazetteer.entities, manifest, quarantine)
-    candidate.check_relationships()
+    warehouse_rules = quality.warehouse_results(candidate.run_checks())
+    ledger.add(warehouse_rules)
+    quality.require_passed(warehouse_rules)
+    summary.dq_result = ledger.status()
+    summary.rules_checked = len(ledger.results)
+    candidate.write_dq_results(ledger.frame())
     counts = RunCounts(
         files_seen=summary.files_seen,
         files_loaded=summary.files_loaded,
@@ -133,9 +176,18 @@ def ingest(
         discovery = discover_task(settings)
         gazetteer = entities.load_gazetteer()
         candidate = Candidate.prepare(settings.warehouse, run_id)
+        ledger = quality.RunLedger(run_id)
         try:
-            manifest, quarantine = _run_batches(candidate, settings, discovery, gazetteer, summary)
-            totals = publish_task(candidate, summary, started_at, gazetteer, manifest, quarantine)
+            manifest, quarantine = _run_batches(
+                candidate, settings, discovery, gazetteer, summary, ledger
+            )
+            totals = publish_task(
+                candidate, summary, started_at, gazetteer, manifest, quarantine, ledger
+            )
+        except quality.DataQualityError as error:
+            candidate.discard()
+            error.data_docs = report_task(summary, ledger, settings.data_docs)
+            raise
         except BaseException:
             candidate.discard()
             raise
@@ -143,6 +195,7 @@ def ingest(
     summary.comments = totals["comments"]
     summary.entities = totals["entities"]
     summary.mentions = totals["mentions"]
+    summary.data_docs = report_task(summary, ledger, settings.data_docs)
     summary.seconds = (_now() - started_at).total_seconds()
     return summary
 
@@ -153,10 +206,16 @@ def _run_batches(
     discovery: extract.Discovery,
     gazetteer: entities.Gazetteer,
     summary: RunSummary,
+    ledger: quality.RunLedger,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Read, parse, extract, validate and load every batch; return the file manifest and the
     quarantined files."""
-    entity_ids = gazetteer.entities["entity_id"].to_list()
+    # The reference entities are the same for every batch: check them once.
+    quality.require_passed(
+        validate_task(
+            {"entity": gazetteer.entities}, ("entity",), f"{summary.run_id}-reference", ledger
+        )
+    )
     known = candidate.known_pages()
     files = discovery.files
     manifests: list[pl.DataFrame] = []
@@ -170,8 +229,12 @@ def _run_batches(
             changed = extract.drop_unchanged(pages, known, parse.PARSER_VERSION)
             article, comment, unparsable = parse_task(changed, pool)
             mention, texts = entities_task(article, comment, gazetteer)
-            frames = quality.checked_frames(article, comment, mention, texts)
-            summary.rules_checked = validate_task(frames, entity_ids)
+            frames = quality.checked_frames(article, comment, mention, texts, gazetteer.entities)
+            batch_name = f"{summary.run_id}-batch{offset // settings.batch_size + 1:05d}"
+            results = validate_task(frames, quality.BATCH_SUITES, batch_name, ledger)
+            article, comment, mention, failed = quality.set_aside(
+                results, article, comment, mention
+            )
             load_task(candidate, summary.run_id, changed, article, comment, mention)
 
             unparsable_rows = unparsable.with_columns(
@@ -182,8 +245,11 @@ def _run_batches(
                 ),
                 size_bytes=pl.lit(None, dtype=pl.Int64()),
             )
-            rejected.extend([unreadable, unparsable_rows.select(extract.REJECT_SCHEMA.names())])
-            manifests.append(_manifest(summary.run_id, pages, changed, unreadable, unparsable))
+            rejected.extend(
+                [unreadable, unparsable_rows.select(extract.REJECT_SCHEMA.names()), failed]
+            )
+            set_aside = pl.concat([unparsable, failed.select(unparsable.columns)])
+            manifests.append(_manifest(summary.run_id, pages, changed, unreadable, set_aside))
             summary.files_loaded += article.height
             summary.files_unchanged += pages.height - changed.height
             progress.update(bar, advance=batch.height)

@@ -25,10 +25,6 @@ class WarehouseBusyError(Exception):
     """Another run holds the writer lock."""
 
 
-class RelationshipError(Exception):
-    """The candidate warehouse has rows whose parent row is missing."""
-
-
 @dataclass(frozen=True)
 class RunCounts:
     files_seen: int
@@ -157,13 +153,15 @@ class Candidate:
                 con.execute("rollback")
                 raise
 
-    def check_relationships(self) -> None:
-        """Fail when any row's parent is missing, naming the relationship."""
+    def run_checks(self) -> pl.DataFrame:
+        """The rules on the whole candidate (sql/checks/warehouse.sql), one row per rule with
+        its unexpected_count and example keys; the quality gate judges them."""
         with self._connect() as con:
-            counts = con.execute(sql("checks/relationships")).fetchall()
-        broken = [f"{relationship}: {count} rows" for relationship, count in counts if count]
-        if broken:
-            raise RelationshipError("rows without their parent row: " + "; ".join(broken))
+            return con.sql(sql("checks/warehouse")).pl()
+
+    def write_dq_results(self, dq_result: pl.DataFrame) -> None:
+        """Record the run's data-quality results."""
+        self._transaction({"dq_result": conform(dq_result, "dq_result")}, _inserts("dq_result"))
 
     def publish(
         self,

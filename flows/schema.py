@@ -17,6 +17,7 @@ TABLES = (
     "source_file",
     "quarantine",
     "ingest_run",
+    "dq_result",
 )
 
 _POLARS_TYPES: dict[str, pl.DataType] = {

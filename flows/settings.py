@@ -46,3 +46,8 @@ class Settings:
         unique_inputs = dict.fromkeys(Path(path).resolve() for path in self.inputs)
         object.__setattr__(self, "inputs", tuple(unique_inputs))
         object.__setattr__(self, "warehouse", Path(self.warehouse).resolve())
+
+    @property
+    def data_docs(self) -> Path:
+        """The fixed folder beside the warehouse where each run rebuilds the GX Data Docs."""
+        return self.warehouse.with_name(f"{self.warehouse.stem}_data_docs")

@@ -58,3 +58,6 @@ def test_run_prints_a_summary_and_nothing_alarming(
     assert "Traceback" not in result.stderr
     assert "leaked" not in result.stderr
     assert warehouse.exists()
+    docs = warehouse.with_name("news_data_docs") / "index.html"
+    assert f"Data Docs: {docs}" in " ".join(result.stderr.split())
+    assert docs.exists()

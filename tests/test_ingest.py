@@ -1,12 +1,13 @@
 """End to end: the real `ingest` flow on the sample pages, into a temporary warehouse."""
 
+import re
 import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from flows import quality
+from flows import entities, quality
 from flows.ingest import ingest
 from flows.quality import DataQualityError
 
@@ -127,20 +128,106 @@ def test_bad_files_are_quarantined_and_good_ones_still_load(sample_pages: Path, 
     assert reasons == [("empty.txt", "empty"), ("nested/image.txt", "binary")]
 
 
-def test_a_failed_gate_publishes_nothing(
+def test_a_page_breaking_a_row_rule_is_quarantined_and_the_rest_loads(
     sample_pages: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+):
+    (sample_pages / "003_new.txt").write_text("A New Title\n\nA new body paragraph.\n")
+    # Only the new page has no comment section (layout "none"): make that layout unknown.
+    monkeypatch.setattr(quality, "LAYOUTS", ("wpdiscuz",))
+
+    summary = ingest(inputs=[str(sample_pages)], warehouse=str(warehouse))
+
+    assert (summary.files_loaded, summary.files_quarantined) == (2, 1)
+    assert summary.dq_result == "pages_quarantined"
+    assert summary.quarantine_reasons == {"dq:expect_column_values_to_be_in_set": 1}
+    quarantined = query(warehouse, "select source_path, message from quarantine")
+    assert [path for path, _ in quarantined] == ["003_new.txt"]
+    assert "article.layout: expect_column_values_to_be_in_set" in quarantined[0][1]
+    assert query(warehouse, "select count(*) from article") == [(2,)]
+    assert query(warehouse, "select status from source_file where source_path = '003_new.txt'") == [
+        ("quarantined",)
+    ]
+    layout_rule = query(
+        warehouse,
+        """
+        select success, severity, policy, unexpected_count, pages_quarantined
+        from dq_result where suite = 'article' and column_name = 'layout'
+        """,
+    )
+    assert layout_rule == [(False, "critical", "page", 1, 1)]
+
+
+def test_a_batch_level_failure_publishes_nothing_and_names_the_rule(
+    sample_pages: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ):
     ingest(inputs=[str(sample_pages)], warehouse=str(warehouse))
     published = warehouse.read_bytes()
     (sample_pages / "003_new.txt").write_text("A New Title\n\nA new body paragraph.\n")
-    # A rule no real layout passes: the gate must stop the run before anything is published.
-    monkeypatch.setattr(quality, "LAYOUTS", ())
+    # A gazetteer with one row twice: duplicate entity keys break the batch as a whole.
+    reference = entities.GAZETTEER.read_text(encoding="utf-8").splitlines()
+    doubled = tmp_path / "gazetteer.csv"
+    doubled.write_text("\n".join([*reference, reference[1]]) + "\n", encoding="utf-8")
+    real_load = entities.load_gazetteer
+    monkeypatch.setattr(entities, "load_gazetteer", lambda: real_load(doubled))
 
-    with pytest.raises(DataQualityError, match="expect_column_values_to_be_in_set"):
+    with pytest.raises(DataQualityError) as failure:
         ingest(inputs=[str(sample_pages)], warehouse=str(warehouse))
 
+    message = str(failure.value)
+    assert "entity.entity_id: expect_column_values_to_be_unique failed for 2 rows" in message
+    assert reference[1].split(",")[0] in message  # the example rows name the key
     assert warehouse.read_bytes() == published
     assert list(warehouse.parent.glob(".*.building")) == []
+    assert failure.value.data_docs is not None and failure.value.data_docs.exists()
+
+
+def test_each_run_rebuilds_data_docs_and_versions_its_prefect_artifacts(
+    sample_pages: Path, warehouse: Path
+):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterKey,
+        FlowRunFilter,
+        TaskRunFilter,
+    )
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    first = ingest(inputs=[str(sample_pages)], warehouse=str(warehouse))
+    second = ingest(inputs=[str(sample_pages)], warehouse=str(warehouse))
+
+    assert (
+        first.data_docs
+        == second.data_docs
+        == warehouse.with_name("news_data_docs") / ("index.html")
+    )
+    index = second.data_docs.read_text(encoding="utf-8")
+    assert second.run_id in index and first.run_id not in index
+    links = re.findall(r'href="([^"]+)"', index)
+    assert links and all((second.data_docs.parent / link).exists() for link in links)
+    assert query(warehouse, "select count(distinct run_id), count(*) from dq_result") == [
+        (2, 2 * second.rules_checked)
+    ]
+    with get_client(sync_client=True) as client:
+
+        def versions(key: str) -> list:
+            # Every argument spelled out: this server rejects the client's None defaults.
+            return client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+                flow_run_filter=FlowRunFilter(),
+                task_run_filter=TaskRunFilter(),
+                sort=ArtifactSort.CREATED_DESC,
+                limit=100,
+                offset=0,
+            )
+
+        reports = versions("newsflow-run-report")
+        tables = versions("newsflow-rule-results")
+    mine = [a for a in reports if second.run_id in str(a.data)]
+    assert len(mine) == 1 and "Data quality: passed" in str(mine[0].data)
+    assert mine[0].type == "markdown"
+    assert any(second.run_id in str(a.description) for a in tables)
+    assert {a.type for a in tables} == {"table"}
 
 
 def test_the_warehouse_opens_in_the_duckdb_15_shell(sample_pages: Path, warehouse: Path):

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from flows import schema
-from flows.load import Candidate, RelationshipError, RunCounts, WarehouseBusyError, WriterLock
+from flows.load import Candidate, RunCounts, WarehouseBusyError, WriterLock
 
 COUNTS = RunCounts(
     files_seen=1, files_loaded=1, files_unchanged=0, files_quarantined=0, files_ignored=0
@@ -53,7 +53,6 @@ def publish_one(warehouse: Path, run_id: str) -> None:
         schema.empty("source_file"),
         schema.empty("quarantine").drop("run_id"),
     )
-    candidate.check_relationships()
     candidate.publish(run_id, WHEN, WHEN, COUNTS, "passed", "test")
 
 
@@ -92,7 +91,7 @@ def test_leftovers_of_a_dead_run_are_removed_by_the_next(warehouse: Path):
     assert not leftover.exists()
 
 
-def test_orphan_rows_stop_the_publish(warehouse: Path):
+def test_the_warehouse_checks_find_orphan_rows_with_examples(warehouse: Path):
     candidate = Candidate.prepare(warehouse, "r1")
     page = one_page()
     orphan = pl.DataFrame(
@@ -110,9 +109,20 @@ def test_orphan_rows_stop_the_publish(warehouse: Path):
     with duckdb.connect(str(candidate.path)) as con:
         con.execute("delete from article")
 
-    with pytest.raises(RelationshipError, match=r"comment.article_id -> article: 1 rows"):
-        candidate.check_relationships()
+    checks = candidate.run_checks()
     candidate.discard()
+
+    broken = checks.filter(pl.col("unexpected_count") > 0).select(
+        "expectation", "column_name", "unexpected_count", "examples"
+    )
+    assert broken.to_dicts() == [
+        {
+            "expectation": "relationship",
+            "column_name": "comment.article_id",
+            "unexpected_count": 1,
+            "examples": ["c1"],
+        }
+    ]
     assert not warehouse.exists()
 
 

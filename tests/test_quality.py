@@ -1,10 +1,417 @@
-"""The data-quality gate: each rule catches a frame that breaks it; clean frames pass."""
+"""The data-quality gate: every rule catches a page or row that breaks it, with the right
+severity and policy; page-level failures quarantine only their page, batch-level ones stop."""
 
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import duckdb
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from flows import quality, schema
+from flows.entities import text_fields
 from flows.quality import DataQualityError, RuleResult
+
+
+def article_row(article_id: str | None, **changes: Any) -> dict:
+    row = {
+        "article_id": article_id,
+        "source_path": f"{article_id}.txt",
+        "title": "A title",
+        "body": "A body.",
+        "crawl_month": date(2020, 2, 1),
+        "layout": "wpdiscuz",
+        "n_comments": 0,
+        "sha256": "x",
+        "parser_version": "1",
+        "loaded_by_run": "r",
+    }
+    return row | changes
+
+
+def comment_row(article_id: str, comment_id: str | None, position: int, **changes: Any) -> dict:
+    row = {
+        "comment_id": comment_id,
+        "article_id": article_id,
+        "position": position,
+        "author": "Ann Example",
+        "depth": 0,
+        "parent_comment_id": None,
+        "body": "Nice.",
+    }
+    return row | changes
+
+
+def mention_row(article_id: str, mention_id: str | None, **changes: Any) -> dict:
+    """A mention of Damascus in the title "Visit Damascus"."""
+    row = {
+        "mention_id": mention_id,
+        "entity_id": "damascus",
+        "article_id": article_id,
+        "comment_id": None,
+        "field": "title",
+        "char_start": 6,
+        "char_end": 14,
+        "surface": "Damascus",
+        "extractor": "gazetteer",
+    }
+    return row | changes
+
+
+def entity_row(entity_id: str | None, **changes: Any) -> dict:
+    row = {
+        "entity_id": entity_id,
+        "name": "Damascus",
+        "type": "LOC",
+        "wikidata_id": "Q3766",
+        "source": "gazetteer",
+    }
+    return row | changes
+
+
+@dataclass
+class Case:
+    """Rows of one page (or reference rows) that break one rule."""
+
+    rule: tuple[str, str, str]
+    policy: str
+    articles: list[dict] = field(default_factory=list)
+    comments: list[dict] = field(default_factory=list)
+    mentions: list[dict] = field(default_factory=list)
+    entities: list[dict] = field(default_factory=list)
+    # The page the rule must quarantine, or a key its example rows must show.
+    page: str | None = None
+    example: str | None = None
+
+
+def page_case(rule, page, article=None, comments=(), mentions=(), policy="page", **kw) -> Case:
+    """A page that breaks `rule`: its article row, comments and mentions."""
+    articles = [article_row(page, n_comments=len(comments)) | (article or {})]
+    return Case(
+        rule, policy, articles, list(comments), list(mentions), page=page, example=kw.get("example")
+    )
+
+
+def key_case(rule, example, **rows) -> Case:
+    """Rows that break a batch-level rule; its examples must show `example`."""
+    return Case(rule, "batch", example=example, **rows)
+
+
+TITLE_MENTION = {"title": "Visit Damascus"}
+CASES = [
+    # article
+    key_case(
+        ("article", "expect_column_values_to_not_be_null", "article_id"),
+        "keyless.txt",
+        articles=[article_row(None, source_path="keyless.txt")],
+    ),
+    key_case(
+        ("article", "expect_column_values_to_be_unique", "article_id"),
+        "twice",
+        articles=[article_row("twice"), article_row("twice", source_path="twice-2.txt")],
+    ),
+    key_case(
+        ("article", "expect_column_values_to_be_unique", "source_path"),
+        "same.txt",
+        articles=[
+            article_row("s1", source_path="same.txt"),
+            article_row("s2", source_path="same.txt"),
+        ],
+    ),
+    page_case(
+        ("article", "expect_column_value_lengths_to_be_between", "title"),
+        "p-empty-title",
+        {"title": ""},
+    ),
+    page_case(
+        ("article", "expect_column_value_lengths_to_be_between", "body"),
+        "p-empty-body",
+        {"body": ""},
+    ),
+    page_case(
+        ("article", "expect_column_values_to_not_be_null", "body"),
+        "p-nothing-but-title",
+        {"body": None},
+    ),
+    page_case(
+        ("article", "expect_column_values_to_not_match_regex", "title"),
+        "p-chrome-title",
+        {"title": "Support SouthFront"},
+    ),
+    page_case(
+        ("article", "expect_column_values_to_not_match_regex", "body"),
+        "p-chrome-body",
+        {"body": "Text.\n\nClick to see full-size image"},
+    ),
+    page_case(
+        ("article", "expect_column_pair_values_to_be_equal", "n_comments"),
+        "p-miscounted",
+        {"n_comments": 3},
+    ),
+    page_case(
+        ("article", "expect_column_values_to_be_between", "crawl_month"),
+        "p-before-the-web",
+        {"crawl_month": date(1980, 1, 1)},
+    ),
+    page_case(
+        ("article", "expect_column_values_to_be_between", "crawl_month"),
+        "p-future-month",
+        {"crawl_month": date(2099, 1, 1)},
+    ),
+    page_case(
+        ("article", "expect_column_values_to_be_in_set", "layout"),
+        "p-odd-layout",
+        {"layout": "threaded"},
+    ),
+    # comment
+    key_case(
+        ("comment", "expect_column_values_to_not_be_null", "comment_id"),
+        "k-keyless-comment",
+        articles=[article_row("k-keyless-comment", n_comments=1)],
+        comments=[comment_row("k-keyless-comment", None, 1)],
+    ),
+    key_case(
+        ("comment", "expect_column_values_to_be_unique", "comment_id"),
+        "c-twice",
+        articles=[article_row("k-twice", n_comments=2)],
+        comments=[comment_row("k-twice", "c-twice", 1), comment_row("k-twice", "c-twice", 2)],
+    ),
+    key_case(
+        ("comment", "expect_column_values_to_be_in_set", "article_id"),
+        "c-orphan",
+        comments=[comment_row("no-such-article", "c-orphan", 1)],
+    ),
+    page_case(
+        ("comment", "expect_column_pair_values_to_be_equal", "position"),
+        "p-position-gap",
+        comments=[
+            comment_row("p-position-gap", "c-gap-1", 1),
+            comment_row("p-position-gap", "c-gap-3", 3),
+        ],
+    ),
+    page_case(
+        ("comment", "expect_column_values_to_be_between", "depth"),
+        "p-negative-depth",
+        comments=[comment_row("p-negative-depth", "c-negative", 1, depth=-1)],
+    ),
+    page_case(
+        ("comment", "expect_column_values_to_not_be_null", "parent_comment_id"),
+        "p-reply-without-parent",
+        comments=[comment_row("p-reply-without-parent", "c-reply", 1, depth=1)],
+    ),
+    page_case(
+        ("comment", "expect_column_values_to_be_null", "parent_comment_id"),
+        "p-top-level-with-parent",
+        comments=[
+            comment_row("p-top-level-with-parent", "c-top", 1),
+            comment_row("p-top-level-with-parent", "c-top-2", 2, parent_comment_id="c-top"),
+        ],
+    ),
+    page_case(
+        ("comment", "expect_column_pair_values_to_be_equal", "depth"),
+        "p-reply-skips-a-level",
+        comments=[
+            comment_row("p-reply-skips-a-level", "c-root", 1),
+            comment_row("p-reply-skips-a-level", "c-deep", 2, depth=2, parent_comment_id="c-root"),
+        ],
+    ),
+    page_case(
+        ("comment", "expect_column_pair_values_to_be_equal", "depth"),
+        "p-parent-comes-later",
+        comments=[
+            comment_row("p-parent-comes-later", "c-early", 1, depth=1, parent_comment_id="c-late"),
+            comment_row("p-parent-comes-later", "c-late", 2),
+        ],
+    ),
+    page_case(
+        ("comment", "expect_column_pair_values_to_be_equal", "depth"),
+        "p-parent-on-another-page",
+        comments=[
+            comment_row("p-parent-on-another-page", "c-stray", 1, depth=1, parent_comment_id="c1")
+        ],
+    ),
+    page_case(
+        ("comment", "expect_column_value_lengths_to_be_between", "body"),
+        "p-empty-comment",
+        comments=[comment_row("p-empty-comment", "c-empty", 1, body="")],
+    ),
+    page_case(
+        ("comment", "expect_column_values_to_not_match_regex", "body"),
+        "p-chrome-comment",
+        comments=[comment_row("p-chrome-comment", "c-chrome", 1, body="Good.\nLoad More Comments")],
+    ),
+    page_case(
+        ("comment", "expect_column_value_lengths_to_be_between", "author"),
+        "p-empty-author",
+        comments=[comment_row("p-empty-author", "c-empty-author", 1, author="")],
+    ),
+    page_case(
+        ("comment", "expect_column_values_to_not_match_regex", "author"),
+        "p-chrome-author",
+        comments=[comment_row("p-chrome-author", "c-chrome-author", 1, author="Notify of")],
+    ),
+    # entity (reference rows: every rule is batch-level)
+    key_case(
+        ("entity", "expect_column_values_to_not_be_null", "entity_id"),
+        None,
+        entities=[entity_row(None)],
+    ),
+    key_case(
+        ("entity", "expect_column_values_to_be_unique", "entity_id"),
+        "twice",
+        entities=[entity_row("twice"), entity_row("twice")],
+    ),
+    key_case(
+        ("entity", "expect_column_value_lengths_to_be_between", "name"),
+        "nameless",
+        entities=[entity_row("nameless", name="")],
+    ),
+    key_case(
+        ("entity", "expect_column_values_to_be_in_set", "type"),
+        "thing",
+        entities=[entity_row("thing", type="THING")],
+    ),
+    key_case(
+        ("entity", "expect_column_values_to_match_regex", "wikidata_id"),
+        "bad-qid",
+        entities=[entity_row("bad-qid", wikidata_id="3766")],
+    ),
+    key_case(
+        ("entity", "expect_column_values_to_be_in_set", "source"),
+        "scraped",
+        entities=[entity_row("scraped", source="wikipedia")],
+    ),
+    # entity_mention
+    key_case(
+        ("entity_mention", "expect_column_values_to_not_be_null", "mention_id"),
+        "k-keyless-mention",
+        articles=[article_row("k-keyless-mention", **TITLE_MENTION)],
+        mentions=[mention_row("k-keyless-mention", None)],
+    ),
+    key_case(
+        ("entity_mention", "expect_column_values_to_be_unique", "mention_id"),
+        "m-twice",
+        articles=[article_row("k-mention-twice", **TITLE_MENTION)],
+        mentions=[
+            mention_row("k-mention-twice", "m-twice"),
+            mention_row("k-mention-twice", "m-twice"),
+        ],
+    ),
+    key_case(
+        ("entity_mention", "expect_column_values_to_be_in_set", "entity_id"),
+        "m-atlantis",
+        articles=[article_row("k-unknown-entity", **TITLE_MENTION)],
+        mentions=[mention_row("k-unknown-entity", "m-atlantis", entity_id="atlantis")],
+    ),
+    key_case(
+        ("entity_mention", "expect_column_values_to_be_in_set", "article_id"),
+        "m-orphan",
+        mentions=[mention_row("no-such-page", "m-orphan")],
+    ),
+    key_case(
+        ("entity_mention", "expect_column_values_to_be_in_set", "comment_id"),
+        "m-lost-comment",
+        articles=[article_row("k-lost-comment")],
+        mentions=[
+            mention_row("k-lost-comment", "m-lost-comment", field="comment", comment_id="gone")
+        ],
+    ),
+    page_case(
+        ("entity_mention", "expect_column_values_to_be_in_set", "field"),
+        "p-caption-field",
+        TITLE_MENTION,
+        mentions=[mention_row("p-caption-field", "m-caption", field="caption")],
+    ),
+    page_case(
+        ("entity_mention", "expect_column_values_to_not_be_null", "comment_id"),
+        "p-comment-mention-without-comment",
+        TITLE_MENTION,
+        mentions=[
+            mention_row("p-comment-mention-without-comment", "m-no-comment", field="comment")
+        ],
+    ),
+    page_case(
+        ("entity_mention", "expect_column_values_to_be_null", "comment_id"),
+        "p-title-mention-with-comment",
+        TITLE_MENTION,
+        comments=[comment_row("p-title-mention-with-comment", "c-here", 1)],
+        mentions=[mention_row("p-title-mention-with-comment", "m-title", comment_id="c-here")],
+    ),
+    page_case(
+        ("entity_mention", "expect_column_values_to_be_between", "char_start"),
+        "p-negative-offset",
+        TITLE_MENTION,
+        mentions=[mention_row("p-negative-offset", "m-negative", char_start=-1)],
+    ),
+    page_case(
+        ("entity_mention", "expect_column_pair_values_a_to_be_greater_than_b", "char_end"),
+        "p-empty-mention",
+        TITLE_MENTION,
+        mentions=[mention_row("p-empty-mention", "m-empty", char_end=6, surface="")],
+    ),
+    page_case(
+        ("entity_mention", "expect_column_pair_values_a_to_be_greater_than_b", "text_length"),
+        "p-offsets-past-the-text",
+        TITLE_MENTION,
+        mentions=[
+            mention_row(
+                "p-offsets-past-the-text", "m-past", char_start=10, char_end=18, surface="ascus"
+            )
+        ],
+    ),
+    page_case(
+        ("entity_mention", "expect_column_pair_values_to_be_equal", "surface"),
+        "p-surface-not-at-offsets",
+        TITLE_MENTION,
+        mentions=[mention_row("p-surface-not-at-offsets", "m-shifted", surface="Damascu")],
+    ),
+    page_case(
+        ("entity_mention", "expect_column_values_to_be_in_set", "extractor"),
+        "p-unknown-extractor",
+        TITLE_MENTION,
+        mentions=[mention_row("p-unknown-extractor", "m-spacy", extractor="spacy")],
+    ),
+]
+
+
+def clean_rows() -> dict[str, list[dict]]:
+    """Two pages and the reference entity that pass every rule, soft ones included."""
+    return {
+        "articles": [
+            article_row("a1", title="Visit Damascus", n_comments=2),
+            article_row("a2", layout="none"),
+        ],
+        "comments": [
+            comment_row("a1", "c1", 1),
+            comment_row("a1", "c2", 2, author=None, depth=1, parent_comment_id="c1"),
+        ],
+        "mentions": [mention_row("a1", "m1")],
+        "entities": [entity_row("damascus")],
+    }
+
+
+def frames_of(rows: dict[str, list[dict]]) -> dict[str, pl.DataFrame]:
+    """The checked frames (derived columns added) of literal rows."""
+    article = pl.DataFrame(rows["articles"], schema=schema.polars_schema("article"))
+    comment = pl.DataFrame(rows["comments"], schema=schema.polars_schema("comment"))
+    mention = pl.DataFrame(rows["mentions"], schema=schema.polars_schema("entity_mention"))
+    entity = pl.DataFrame(rows["entities"], schema=schema.polars_schema("entity"))
+    return quality.checked_frames(article, comment, mention, text_fields(article, comment), entity)
+
+
+def with_cases(cases: list[Case]) -> dict[str, list[dict]]:
+    rows = clean_rows()
+    for case in cases:
+        rows["articles"] += case.articles
+        rows["comments"] += case.comments
+        rows["mentions"] += case.mentions
+        rows["entities"] += case.entities
+    return rows
 
 
 @pytest.fixture(scope="module")
@@ -12,160 +419,102 @@ def gate() -> quality.QualityGate:
     return quality.shared_gate()
 
 
-def article(**changes) -> pl.DataFrame:
-    rows = {
-        "article_id": ["a1", "a2"],
-        "source_path": ["one.txt", "two.txt"],
-        "title": ["First title", None],
-        "body": ["First body.", "Second body."],
-        "crawl_month": [None, None],
-        "layout": ["wpdiscuz", "none"],
-        "n_comments": [2, 0],
-        "sha256": ["x", "y"],
-        "parser_version": ["1", "1"],
-        "loaded_by_run": ["r", "r"],
-    }
-    return pl.DataFrame({**rows, **changes}, schema=schema.polars_schema("article"))
+@pytest.fixture(scope="module")
+def caught(gate: quality.QualityGate) -> dict[tuple, RuleResult]:
+    """Every rule's result on one batch holding every case, each on a page of its own: one
+    validation per suite serves every rule's test."""
+    return {r.key: r for r in gate.validate(frames_of(with_cases(CASES)))}
 
 
-def comment(**changes) -> pl.DataFrame:
-    rows = {
-        "comment_id": ["c1", "c2"],
-        "article_id": ["a1", "a1"],
-        "position": [1, 2],
-        "author": ["Ann Example", None],
-        "depth": [0, 0],
-        "parent_comment_id": [None, None],
-        "body": ["Nice.", "Thanks for this, Damascus."],
-    }
-    return pl.DataFrame({**rows, **changes}, schema=schema.polars_schema("comment"))
+def test_clean_frames_pass_every_rule(gate: quality.QualityGate):
+    results = gate.validate(frames_of(clean_rows()))
 
-
-def texts(comments: pl.DataFrame) -> pl.DataFrame:
-    from flows.entities import text_fields
-
-    return text_fields(article(), comments)
-
-
-def mention(**changes) -> pl.DataFrame:
-    rows = {
-        "mention_id": ["m1"],
-        "entity_id": ["damascus"],
-        "article_id": ["a1"],
-        "comment_id": ["c2"],
-        "field": ["comment"],
-        "char_start": [17],
-        "char_end": [25],
-        "surface": ["Damascus"],
-        "extractor": ["gazetteer"],
-    }
-    return pl.DataFrame({**rows, **changes}, schema=schema.polars_schema("entity_mention"))
-
-
-def failures(
-    gate: quality.QualityGate,
-    articles: pl.DataFrame | None = None,
-    comments: pl.DataFrame | None = None,
-    mentions: pl.DataFrame | None = None,
-) -> list[RuleResult]:
-    comments = comment() if comments is None else comments
-    frames = quality.checked_frames(
-        article() if articles is None else articles,
-        comments,
-        mention() if mentions is None else mentions,
-        texts(comments),
+    assert [r.describe() for r in results if not r.success] == []
+    assert len(results) == sum(
+        len(d["expectations"]) for d in quality.load_suite_documents().values()
     )
-    return [r for r in gate.validate(frames, ["damascus"]) if not r.success]
-
-
-def test_clean_frames_pass(gate: quality.QualityGate):
-    assert failures(gate) == []
 
 
 @pytest.mark.parametrize(
-    ("broken", "expectation", "column"),
-    [
-        pytest.param(
-            {"articles": article(article_id=["a1", "a1"])},
-            "expect_column_values_to_be_unique",
-            "article_id",
-            id="duplicate-article-key",
-        ),
-        pytest.param(
-            {"articles": article(title=["", None])},
-            "expect_column_value_lengths_to_be_between",
-            "title",
-            id="empty-title",
-        ),
-        pytest.param(
-            {"articles": article(body=["Text.\n\nSupport SouthFront", "Body."])},
-            "expect_column_values_to_not_match_regex",
-            "body",
-            id="chrome-in-body",
-        ),
-        pytest.param(
-            {"comments": comment(article_id=["a1", "missing"])},
-            "expect_column_values_to_be_in_set",
-            "article_id",
-            id="comment-without-article",
-        ),
-        pytest.param(
-            {"comments": comment(position=[1, 3])},
-            "expect_column_pair_values_to_be_equal",
-            "position",
-            id="position-gap",
-        ),
-        pytest.param(
-            {"comments": comment(depth=[0, -1])},
-            "expect_column_values_to_be_between",
-            "depth",
-            id="negative-depth",
-        ),
-        pytest.param(
-            {"comments": comment(author=["Notify of", None])},
-            "expect_column_values_to_not_match_regex",
-            "author",
-            id="chrome-as-author",
-        ),
-        pytest.param(
-            {"mentions": mention(surface=["Damascu"])},
-            "expect_column_pair_values_to_be_equal",
-            "surface",
-            id="surface-not-at-offsets",
-        ),
-        pytest.param(
-            {"mentions": mention(char_start=[20], char_end=[40], surface=["x"])},
-            "expect_column_pair_values_a_to_be_greater_than_b",
-            "text_length",
-            id="offsets-past-the-text",
-        ),
-        pytest.param(
-            {"mentions": mention(entity_id=["unknown"])},
-            "expect_column_values_to_be_in_set",
-            "entity_id",
-            id="mention-of-unknown-entity",
-        ),
-    ],
+    "case", CASES, ids=[case.page or case.example or case.rule[2] for case in CASES]
 )
-def test_each_rule_catches_what_breaks_it(gate, broken, expectation, column):
-    caught = [(r.expectation, r.column, r.severity) for r in failures(gate, **broken)]
+def test_each_rule_catches_what_breaks_it_with_its_policy(caught, case: Case):
+    result = caught[case.rule]
 
-    assert (expectation, column, "critical") in caught
+    assert not result.success
+    assert (result.severity, result.policy) == ("critical", case.policy)
+    if case.policy == "page":
+        assert case.page in result.pages
+    else:
+        assert result.pages == ()
+        if case.example is not None:
+            assert case.example in json.dumps(result.examples)
 
 
-def test_a_failure_stops_the_run_naming_the_rule_and_examples(gate: quality.QualityGate):
-    failed = failures(gate, comments=comment(position=[1, 3]))
+SOFT_RULES = [
+    ("article", "expect_column_values_to_not_be_null", "title"),
+    ("article", "expect_column_values_to_be_between", "n_comments"),
+    ("article", "expect_column_values_to_be_between", "authorless_comment_share"),
+    ("article", "expect_column_values_to_be_between", "mentions_per_1000_words"),
+]
 
-    with pytest.raises(DataQualityError) as error:
-        quality.require_passed(failed)
 
-    assert "comment.position: expect_column_pair_values_to_be_equal" in str(error.value)
-    assert "[3, 2]" in str(error.value)
+@pytest.fixture(scope="module")
+def soft_batch() -> dict[str, list[dict]]:
+    """Three pages that are each fine, but together: one of two pages with a body has no
+    title, two of three have no comments, the page with comments has no authors, and every
+    word of a page names an entity."""
+    rows = clean_rows()
+    rows["articles"] = [
+        article_row("s1", title="Damascus", body=None, n_comments=2),
+        article_row("s2", title=None, body="A body."),
+        article_row("s3", body="Another body."),
+    ]
+    rows["comments"] = [
+        comment_row("s1", "s1-c1", 1, author=None),
+        comment_row("s1", "s1-c2", 2, author=None),
+    ]
+    rows["mentions"] = [mention_row("s1", "m-s1", char_start=0, char_end=8)]
+    return rows
+
+
+@pytest.mark.parametrize("rule", SOFT_RULES, ids=[rule[2] for rule in SOFT_RULES])
+def test_each_soft_rule_below_its_threshold_is_a_warning(gate, soft_batch, rule):
+    results = {r.key: r for r in gate.validate(frames_of(soft_batch), suites=["article"])}
+
+    assert not results[rule].success
+    assert (results[rule].severity, results[rule].policy) == ("warning", "warn")
+
+
+def test_every_rule_has_a_test_here():
+    tested = {case.rule for case in CASES} | set(SOFT_RULES)
+    rules = {
+        (suite, e["type"], e["kwargs"].get("column") or e["kwargs"].get("column_A"))
+        for suite, document in quality.load_suite_documents().items()
+        for e in document["expectations"]
+    }
+    assert rules == tested
+
+
+def test_rules_are_named_once_and_state_their_policy():
+    for suite, document in quality.load_suite_documents().items():
+        keys = [
+            (e["type"], e["kwargs"].get("column") or e["kwargs"].get("column_A"))
+            for e in document["expectations"]
+        ]
+        assert len(keys) == len(set(keys)), suite  # dq_result tells rules apart by these
+        for expectation in document["expectations"]:
+            policy = expectation["meta"]["policy"]
+            assert policy in quality.POLICIES
+            assert expectation["severity"] == ("warning" if policy == "warn" else "critical")
+            assert ("mostly" in expectation["kwargs"]) == (policy == "warn")
+            assert expectation["meta"]["notes"]
 
 
 def test_every_rule_names_a_column_of_its_table():
     derived = {
-        "comment": {"expected_position"},
+        "article": {"comment_rows", "authorless_comment_share", "mentions_per_1000_words"},
+        "comment": {"expected_position", "parent_depth_plus_one"},
         "entity_mention": {"text_length", "text_at_offsets"},
     }
     for suite, document in quality.load_suite_documents().items():
@@ -174,3 +523,175 @@ def test_every_rule_names_a_column_of_its_table():
             kwargs = expectation["kwargs"]
             named = {kwargs.get(key) for key in ("column", "column_A", "column_B")} - {None}
             assert named <= columns, (suite, expectation["type"], named - columns)
+
+
+def split(results: list[RuleResult], rows: dict[str, list[dict]]):
+    frames = frames_of(rows)
+    plain = {
+        name: frames[name].select(schema.polars_schema(name).names())
+        for name in ("article", "comment", "entity_mention")
+    }
+    return quality.set_aside(results, plain["article"], plain["comment"], plain["entity_mention"])
+
+
+def test_a_page_level_failure_quarantines_only_that_page(gate: quality.QualityGate):
+    bad_page = page_case(
+        ("comment", "expect_column_values_to_not_match_regex", "body"),
+        "p-chrome-comment",
+        comments=[comment_row("p-chrome-comment", "c-chrome", 1, body="Good.\nLoad More Comments")],
+    )
+    rows = with_cases([bad_page])
+
+    article, comment, mention, quarantined = split(gate.validate(frames_of(rows)), rows)
+
+    clean = frames_of(clean_rows())
+    assert_frame_equal(article, clean["article"].select(article.columns))
+    assert_frame_equal(comment, clean["comment"].select(comment.columns))
+    assert mention.height == clean["entity_mention"].height
+    assert quarantined.select("source_path", "reason").to_dicts() == [
+        {
+            "source_path": "p-chrome-comment.txt",
+            "reason": "dq:expect_column_values_to_not_match_regex",
+        }
+    ]
+    assert "comment.body" in quarantined["message"][0]
+    assert quarantined.columns == schema.empty("quarantine").drop("run_id").columns
+
+
+def test_a_batch_level_failure_stops_naming_the_rule_and_example_rows(caught):
+    rows = with_cases(CASES)
+
+    with pytest.raises(DataQualityError) as failure:
+        split(list(caught.values()), rows)
+
+    message = str(failure.value)
+    assert "comment.comment_id: expect_column_values_to_be_unique failed for 2 rows" in message
+    assert '"comment_id": "c-twice"' in message
+    assert all(r.policy == "batch" for r in failure.value.failures)
+
+
+def test_warnings_load_every_page_and_are_recorded(gate, soft_batch):
+    results = gate.validate(frames_of(soft_batch))
+    ledger = quality.RunLedger("r1")
+    ledger.add(results)
+
+    article, _, _, quarantined = split(results, soft_batch)
+
+    assert (article.height, quarantined.height) == (3, 0)
+    assert ledger.status() == "warnings"
+
+
+def test_the_ledger_sums_batches_into_dq_result_rows():
+    def rule(success: bool, unexpected: int, examples: list, pages=()) -> RuleResult:
+        return RuleResult(
+            "comment",
+            "expect_column_values_to_be_between",
+            "depth",
+            success,
+            "critical",
+            "page",
+            unexpected,
+            examples,
+            element_count=10,
+            notes="Reply depth is 0 or more.",
+            pages=pages,
+        )
+
+    ledger = quality.RunLedger("r1")
+    ledger.add([rule(True, 0, [])])
+    ledger.add([rule(False, 2, [{"depth": -1}], pages=("a9",))])
+
+    assert ledger.status() == "pages_quarantined"
+    expected = pl.DataFrame(
+        {
+            "run_id": ["r1"],
+            "suite": ["comment"],
+            "expectation": ["expect_column_values_to_be_between"],
+            "column_name": ["depth"],
+            "severity": ["critical"],
+            "policy": ["page"],
+            "success": [False],
+            "observed_value": ["2 of 20 rows unexpected (10.00%)"],
+            "element_count": [20],
+            "unexpected_count": [2],
+            "pages_quarantined": [1],
+            "examples": ['[{"depth": -1}]'],
+            "notes": ["Reply depth is 0 or more."],
+        },
+        schema=schema.polars_schema("dq_result"),
+    )
+    assert_frame_equal(ledger.frame(), expected)
+
+
+def warehouse_with(statements: list[str]) -> pl.DataFrame:
+    con = duckdb.connect()
+    schema.create_tables(con)
+    con.execute(
+        "insert into article values ('a1', 'a1.txt', 'T', 'B', null, 'wpdiscuz', 1, 'x', '1', 'r')"
+    )
+    con.execute("insert into comment values ('c1', 'a1', 1, null, 0, null, 'Hi.')")
+    con.execute("insert into entity values ('damascus', 'Damascus', 'LOC', null, 'gazetteer')")
+    for statement in statements:
+        con.execute(statement)
+    from flows.sqlfiles import sql
+
+    return con.sql(sql("checks/warehouse")).pl()
+
+
+INSERT_ARTICLE = "insert into article values "
+INSERT_MENTION = "insert into entity_mention values "
+WAREHOUSE_CASES = {
+    "comment.article_id": (
+        ["insert into comment values ('c9', 'gone', 1, null, 0, null, 'x')"],
+        "c9",
+    ),
+    "comment.parent_comment_id": (
+        [
+            INSERT_ARTICLE + "('a2', 'a2.txt', 'T', 'B', null, 'wpdiscuz', 1, 'x', '1', 'r')",
+            "insert into comment values ('c2', 'a2', 1, null, 1, 'c1', 'x')",
+        ],
+        "c2",
+    ),
+    "entity_mention.entity_id": (
+        [INSERT_MENTION + "('m1', 'atlantis', 'a1', null, 'title', 0, 1, 'T', 'g')"],
+        "m1",
+    ),
+    "entity_mention.article_id": (
+        [INSERT_MENTION + "('m2', 'damascus', 'gone', null, 'title', 0, 1, 'T', 'g')"],
+        "m2",
+    ),
+    "entity_mention.comment_id": (
+        [INSERT_MENTION + "('m3', 'damascus', 'a1', 'gone', 'comment', 0, 1, 'H', 'g')"],
+        "m3",
+    ),
+    "article.n_comments": (
+        ["update article set n_comments = 5"],
+        "a1",
+    ),
+}
+
+
+def test_the_warehouse_passes_its_checks_when_whole():
+    assert [r for r in quality.warehouse_results(warehouse_with([])) if not r.success] == []
+
+
+@pytest.mark.parametrize("column", list(WAREHOUSE_CASES))
+def test_each_warehouse_rule_stops_the_run_with_example_keys(column: str):
+    statements, example = WAREHOUSE_CASES[column]
+
+    results = quality.warehouse_results(warehouse_with(statements))
+
+    broken = [r for r in results if not r.success]
+    assert [(r.column, r.severity, r.policy, r.examples) for r in broken] == [
+        (column, "critical", "batch", [example])
+    ]
+    with pytest.raises(DataQualityError, match=f"warehouse.{column}"):
+        quality.require_passed(results)
+
+
+def test_stages_that_do_not_validate_never_import_great_expectations():
+    code = (
+        "import sys, flows.quality, flows.load, flows.cli, flows.parse, flows.entities; "
+        "sys.exit('great_expectations' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

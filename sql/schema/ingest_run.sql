@@ -30,5 +30,5 @@ comment on column ingest_run.articles is 'Rows in article after the run.';
 comment on column ingest_run.comments is 'Rows in comment after the run.';
 comment on column ingest_run.entities is 'Distinct entities mentioned in the warehouse after the run.';
 comment on column ingest_run.mentions is 'Rows in entity_mention after the run.';
-comment on column ingest_run.dq_result is 'Outcome of the data-quality gate: passed.';
+comment on column ingest_run.dq_result is 'Outcome of the data-quality gate: passed, warnings (a soft rule missed its threshold) or pages_quarantined (pages broke a row rule and were set aside); per rule in dq_result.';
 comment on column ingest_run.newsflow_version is 'newsflow version that made the run.';
