@@ -7,17 +7,35 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
+import duckdb
 import polars as pl
-from prefect import flow, task
+from prefect import Task, flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State, TaskRun
+from prefect.tasks import exponential_backoff
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from flows import entities, extract, parse, quality, schema
 from flows.load import Candidate, RunCounts, WriterLock
 from flows.settings import Settings
+from flows.teardown import silence_teardown_noise
 
 NEWSFLOW_VERSION = version("newsflow")
+
+# Scheduled runs import this module in a process of their own (see flows/serve.py).
+silence_teardown_noise()
+
+
+def _is_transient_io(task: Task, task_run: TaskRun, state: State) -> bool:
+    """Retry a task only when it failed on I/O (a disk or share briefly unavailable); a
+    bug or a data-quality failure would fail the same way again."""
+    error = state.data if isinstance(state.data, BaseException) else None
+    return isinstance(error, OSError | duckdb.IOException)
+
+
+IO_RETRIES = 3
+IO_BACKOFF = exponential_backoff(backoff_factor=2)  # 2, 4, 8 s, each +-50% jitter
 
 
 @dataclass
@@ -48,7 +66,15 @@ def discover_task(settings: Settings) -> extract.Discovery:
     return extract.discover_files(settings.inputs, settings.pattern)
 
 
-@task(name="read and decode", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+# Retried on I/O errors: the task writes nothing.
+@task(
+    name="read and decode",
+    cache_policy=NO_CACHE,
+    retries=IO_RETRIES,
+    retry_delay_seconds=IO_BACKOFF,
+    retry_jitter_factor=0.5,
+    retry_condition_fn=_is_transient_io,
+)
 def read_task(files: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl.DataFrame]:
     return extract.read_pages(files, settings.max_file_bytes)
 
@@ -93,6 +119,7 @@ def report_task(summary: RunSummary, ledger: quality.RunLedger, data_docs: Path)
         ("articles", f"{summary.articles:,}"),
         ("comments", f"{summary.comments:,}"),
         ("entity mentions", f"{summary.mentions:,}"),
+        ("run time", f"{summary.seconds:.1f} s"),
         ("warehouse", f"`{summary.warehouse}`"),
         ("Data Docs", f"`{index}`"),
     ]
@@ -110,7 +137,15 @@ def report_task(summary: RunSummary, ledger: quality.RunLedger, data_docs: Path)
     return index
 
 
-@task(name="load batch", cache_policy=NO_CACHE)
+# Retried on I/O errors: a batch is one transaction, rolled back when it fails.
+@task(
+    name="load batch",
+    cache_policy=NO_CACHE,
+    retries=IO_RETRIES,
+    retry_delay_seconds=IO_BACKOFF,
+    retry_jitter_factor=0.5,
+    retry_condition_fn=_is_transient_io,
+)
 def load_task(
     candidate: Candidate,
     run_id: str,
@@ -186,6 +221,7 @@ def ingest(
             )
         except quality.DataQualityError as error:
             candidate.discard()
+            summary.seconds = (_now() - started_at).total_seconds()
             error.data_docs = report_task(summary, ledger, settings.data_docs)
             raise
         except BaseException:
@@ -195,8 +231,8 @@ def ingest(
     summary.comments = totals["comments"]
     summary.entities = totals["entities"]
     summary.mentions = totals["mentions"]
-    summary.data_docs = report_task(summary, ledger, settings.data_docs)
     summary.seconds = (_now() - started_at).total_seconds()
+    summary.data_docs = report_task(summary, ledger, settings.data_docs)
     return summary
 
 
