@@ -98,6 +98,50 @@ def run(
     console.print(f"data-quality results: dq_result table; Data Docs: {summary.data_docs}")
 
 
+@app.command()
+def serve(
+    cron: Annotated[
+        str | None,
+        typer.Option(help='When to run, as a cron expression, e.g. "0 * * * *" (hourly).'),
+    ] = None,
+    interval: Annotated[
+        float | None,
+        typer.Option(min=1, help="Or: run every this many seconds."),
+    ] = None,
+    input_dirs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--input",
+            "-i",
+            help="Folder of page files (*.txt), searched recursively. Repeat for several "
+            "folders. Default: the bundled sample pages.",
+            show_default=False,
+        ),
+    ] = None,
+    warehouse: Annotated[
+        Path,
+        typer.Option("--warehouse", "-w", help="DuckDB file to publish to."),
+    ] = DEFAULT_WAREHOUSE,
+) -> None:
+    """Run `ingest` on a schedule as the Prefect deployment ingest/scheduled, until stopped.
+
+    Needs a Prefect server (`prefect server start`) and PREFECT_API_URL pointing at it.
+    """
+    from flows.serve import Schedule, ServerUnavailableError, serve_ingest
+
+    if (cron is None) == (interval is None):
+        _fail("give either --cron EXPR or --interval SECONDS")
+    inputs = input_dirs or [SAMPLE_INPUT]
+    for folder in inputs:
+        if not folder.is_dir():
+            _fail(f"input folder {folder} does not exist or is not a folder")
+    silence_teardown_noise()
+    try:
+        serve_ingest(Schedule(cron=cron, interval=interval), inputs, warehouse)
+    except (ServerUnavailableError, ValueError) as error:
+        _fail(str(error))
+
+
 def _fail(reason: str) -> None:
     console.print(f"[red]newsflow: {reason}[/red]", highlight=False, soft_wrap=True)
     raise typer.Exit(code=1)
