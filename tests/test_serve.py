@@ -401,3 +401,33 @@ def test_prefect_deploy_creates_the_same_deployment(server: Server, scenario: Sc
     assert deployed["pull_steps"] == [
         {"prefect.deployments.steps.set_working_directory": {"directory": str(PROJECT_ROOT)}}
     ]
+
+
+@pytest.mark.parametrize(
+    ("api_url", "message"),
+    [
+        (None, "newsflow: PREFECT_API_URL is not set: start a server with `prefect server start`"),
+        ("http://127.0.0.1:9/api", "newsflow: no Prefect server answers at http://127.0.0.1:9/api"),
+    ],
+    ids=["unset", "nobody-answers"],
+)
+def test_serve_without_a_server_fails_in_one_line(
+    api_url: str | None, message: str, tmp_path: Path
+):
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path), "COLUMNS": "200"}
+    env.pop("PREFECT_API_URL", None)
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
+    result = subprocess.run(
+        [str(BIN / "newsflow"), "serve", "--interval", "60"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(message)
