@@ -17,6 +17,7 @@ TABLES = (
     "source_file",
     "quarantine",
     "ingest_run",
+    "schema_version",
 )
 
 _POLARS_TYPES: dict[str, pl.DataType] = {
