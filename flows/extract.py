@@ -188,6 +188,9 @@ def split_unchanged(
 
 def decode(raw: bytes) -> Decoded:
     """Turn file bytes into NFC text with LF line ends, or say why they are not a page."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Saved as UTF-16 (some Windows tools do): half its bytes are NUL, yet it is text.
+        raw = raw.decode("utf-16", errors="replace").encode()
     if not raw.strip():
         return Decoded(None, "empty", "The file is empty or holds only white space.")
     nul_share = raw.count(b"\x00") / len(raw)

@@ -119,7 +119,7 @@ def publish_task(
         kind=summary.kind,
     )
     totals = candidate.seal(
-        summary.run_id, started_at, _now(), counts, summary.dq_result, NEWSFLOW_VERSION
+        summary.run_id, started_at, now(), counts, summary.dq_result, NEWSFLOW_VERSION
     )
     halt_point("swap")
     candidate.swap()
@@ -143,7 +143,7 @@ def ingest(
         batch_size=batch_size or defaults.batch_size,
         pattern=pattern or defaults.pattern,
     )
-    started_at = _now()
+    started_at = now()
     summary = RunSummary(run_id=new_run_id(started_at), warehouse=settings.warehouse)
     for root in settings.inputs:
         if not root.is_dir():
@@ -159,7 +159,7 @@ def ingest(
         except BaseException:
             candidate.discard()
             raise
-    return _finish(summary, totals, started_at)
+    return finish(summary, totals, started_at)
 
 
 def _run_batches(
@@ -180,14 +180,14 @@ def _run_batches(
     manifests: list[pl.DataFrame] = [_unchanged_manifest(summary.run_id, unchanged, known)]
     rejected: list[pl.DataFrame] = [discovery.rejects]
 
-    with _progress() as progress:
+    with progress_bar() as progress:
         bar = progress.add_task("pages", total=to_read.height)
         for offset in range(0, to_read.height, settings.batch_size):
             batch = to_read.slice(offset, settings.batch_size)
             pages, unreadable = read_task(batch, settings)
             # Read again but the same bytes (touched, copied back): nothing to parse.
             changed = extract.drop_unchanged(pages, loaded, parse.PARSER_VERSION)
-            n_loaded, unparsable = _load_changed(candidate, changed, gazetteer, summary)
+            n_loaded, unparsable = load_pages(candidate, changed, gazetteer, summary)
             rejected.extend([unreadable, _unparsable_rows(unparsable, loaded)])
             manifests.append(_manifest(summary.run_id, pages, changed, unreadable, unparsable))
             summary.files_loaded += n_loaded
@@ -211,7 +211,7 @@ def _run_batches(
     return pl.concat(manifests), quarantine
 
 
-def _load_changed(
+def load_pages(
     candidate: Candidate,
     pages: pl.DataFrame,
     gazetteer: entities.Gazetteer,
@@ -223,6 +223,8 @@ def _load_changed(
         # No task runs, and the data-quality gate (seconds to import) is not needed.
         return 0, parse.parse_pages(pages)[2]
     article, comment, unparsable = parse_task(pages)
+    if article.is_empty():
+        return 0, unparsable
     mention, texts = entities_task(article, comment, gazetteer)
     frames = quality.checked_frames(article, comment, mention, texts)
     summary.rules_checked = validate_task(frames, gazetteer.entities["entity_id"].to_list())
@@ -298,13 +300,13 @@ def _manifest(
     )
 
 
-def _finish(summary: RunSummary, totals: dict[str, int], started_at: datetime) -> RunSummary:
+def finish(summary: RunSummary, totals: dict[str, int], started_at: datetime) -> RunSummary:
     summary.articles = totals["articles"]
     summary.comments = totals["comments"]
     summary.entities = totals["entities"]
     summary.mentions = totals["mentions"]
     summary.files_missing = totals["files_missing"]
-    summary.seconds = (_now() - started_at).total_seconds()
+    summary.seconds = (now() - started_at).total_seconds()
     return summary
 
 
@@ -312,7 +314,7 @@ def new_run_id(started_at: datetime) -> str:
     return started_at.strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
 
 
-def _progress() -> Progress:
+def progress_bar() -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -322,5 +324,5 @@ def _progress() -> Progress:
     )
 
 
-def _now() -> datetime:
+def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)

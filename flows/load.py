@@ -95,8 +95,12 @@ class Candidate:
         _remove_leftovers(published)
         if published.exists():
             shutil.copyfile(published, candidate.path)
-        with candidate._connect() as con:
-            upgrade(con)
+        try:
+            with candidate._connect() as con:
+                upgrade(con)
+        except BaseException:
+            candidate.discard()
+            raise
         return candidate
 
     @contextmanager
