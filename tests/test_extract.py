@@ -85,6 +85,12 @@ def discovered(*rows: tuple[Path, str]) -> pl.DataFrame:
         pytest.param(
             ("\ufeff" + NON_LATIN.replace("\n", "\r\n")).encode(), NON_LATIN, id="non-latin-utf8"
         ),
+        pytest.param(
+            ("\ufeffTitle\r\n\r\n" + NON_LATIN).encode("utf-16-le"),
+            "Title\n\n" + NON_LATIN,
+            id="utf16-le-bom",
+        ),
+        pytest.param(("\ufeffTitle\n").encode("utf-16-be"), "Title\n", id="utf16-be-bom"),
     ],
 )
 def test_decode_returns_nfc_text_with_lf_line_ends(raw: bytes, text: str) -> None:
@@ -98,6 +104,7 @@ def test_decode_returns_nfc_text_with_lf_line_ends(raw: bytes, text: str) -> Non
     [
         pytest.param(b"", "empty", id="empty"),
         pytest.param(b" \n\t\r\n  \n", "empty", id="whitespace-only"),
+        pytest.param(b"\xff\xfe", "empty", id="utf16-bom-only"),
         pytest.param(b"\x00" * 500 + b"PK header", "binary", id="mostly-nul"),
         pytest.param(b"\x00\x01\x02\x00" * 64, "binary", id="nul-and-controls"),
     ],
