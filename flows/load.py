@@ -30,6 +30,10 @@ class RelationshipError(Exception):
     """The candidate warehouse has rows whose parent row is missing."""
 
 
+class WarehouseOpenForWritingError(Exception):
+    """Something other than newsflow has written to the published file."""
+
+
 @dataclass(frozen=True)
 class RunCounts:
     files_seen: int
@@ -93,6 +97,16 @@ class Candidate:
         candidate = cls(published, published.with_name(f".{published.name}.{run_id}.building"))
         published.parent.mkdir(parents=True, exist_ok=True)
         _remove_leftovers(published)
+        wal = published.with_name(published.name + ".wal")
+        if wal.exists():
+            # Committed changes that only the write-ahead log holds: a copy of the file alone
+            # would publish without them, and they would be lost.
+            raise WarehouseOpenForWritingError(
+                f"{wal} exists: a program has {published.name} open read-write, or died while "
+                "writing it. Close that program (open the file read-only); if none is "
+                f"running, open the file once in the DuckDB shell (`duckdb {published}`, then "
+                "`checkpoint;`) and run again."
+            )
         if published.exists():
             shutil.copyfile(published, candidate.path)
         try:
