@@ -1,8 +1,9 @@
 """The `newsflow` command line."""
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -11,6 +12,10 @@ from rich.table import Table
 from flows.settings import DEFAULT_WAREHOUSE, SAMPLE_INPUT
 from flows.teardown import silence_teardown_noise
 
+if TYPE_CHECKING:
+    # The flows import Prefect, which takes seconds: only commands that run one pay for it.
+    from flows.ingest import RunSummary
+
 app = typer.Typer(
     help="Turn folders of scraped news pages into a DuckDB analytics warehouse.",
     no_args_is_help=True,
@@ -18,6 +23,25 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(stderr=True)
+# "Try again later" (sysexits EX_TEMPFAIL): another run holds the warehouse's writer lock.
+EXIT_BUSY = 75
+
+WarehouseOption = Annotated[
+    Path, typer.Option("--warehouse", "-w", help="DuckDB file to publish to.")
+]
+BatchSizeOption = Annotated[
+    int, typer.Option(min=1, help="Page files read, parsed and validated together.")
+]
+WaitOption = Annotated[
+    bool,
+    typer.Option(
+        "--wait",
+        help="When another run is writing the warehouse, wait for it to finish instead of "
+        f"exiting at once with code {EXIT_BUSY}.",
+    ),
+]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's log lines.")]
+DebugOption = Annotated[bool, typer.Option(help="On failure, show the full traceback.")]
 
 
 @app.callback()
@@ -32,70 +56,80 @@ def run(
         typer.Option(
             "--input",
             "-i",
-            help="Folder of page files (*.txt), searched recursively. Repeat for several "
+            help="Folder of page files, searched recursively. Repeat for several "
             "folders. Default: the bundled sample pages.",
             show_default=False,
         ),
     ] = None,
-    warehouse: Annotated[
-        Path,
-        typer.Option("--warehouse", "-w", help="DuckDB file to publish to."),
-    ] = DEFAULT_WAREHOUSE,
-    batch_size: Annotated[
-        int, typer.Option(min=1, help="Page files read, parsed and validated together.")
-    ] = 500,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Show Prefect's log lines.")
-    ] = False,
-    debug: Annotated[bool, typer.Option(help="On failure, show the full traceback.")] = False,
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+    pattern: Annotated[
+        str,
+        typer.Option(
+            help="File names that are pages (a glob); other files are counted as ignored.",
+            envvar="NEWSFLOW_PATTERN",
+        ),
+    ] = "*.txt",
+    batch_size: BatchSizeOption = 500,
+    wait: WaitOption = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
 ) -> None:
-    """Ingest page files: parse, extract entities, validate, and publish the warehouse."""
+    """Ingest new and changed page files: parse, extract entities, validate, and publish."""
     inputs = input_dirs or [SAMPLE_INPUT]
     for folder in inputs:
         if not folder.is_dir():
             _fail(f"input folder {folder} does not exist or is not a folder")
-    if not verbose:
-        # Failures are reported below in one line; Prefect would print a traceback.
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
-
-    silence_teardown_noise()
+    _quiet_prefect(verbose)
     from flows.ingest import ingest
 
-    try:
-        with console.status("Starting Prefect and the data-quality gate…"):
-            summary = ingest(
-                inputs=[str(folder) for folder in inputs],
-                warehouse=str(warehouse),
-                batch_size=batch_size,
-            )
-    except Exception as error:
-        if debug:
-            raise
-        _fail(str(error))
+    summary = _run_flow(
+        lambda: ingest(
+            inputs=[str(folder) for folder in inputs],
+            warehouse=str(warehouse),
+            batch_size=batch_size,
+            pattern=pattern,
+            wait=wait,
+        ),
+        debug,
+    )
+    _print_summary(
+        summary,
+        [
+            ("files seen", summary.files_seen),
+            ("  loaded", summary.files_loaded),
+            ("  unchanged", summary.files_unchanged),
+            ("  quarantined", summary.files_quarantined),
+            ("  ignored (not page files)", summary.files_ignored),
+            ("files missing (rows kept)", summary.files_missing),
+        ],
+    )
 
-    table = Table(title=f"newsflow run {summary.run_id}", show_header=False)
-    table.add_column(style="bold")
-    table.add_column(justify="right")
-    rows: list[tuple[str, int | str]] = [
-        ("files seen", summary.files_seen),
-        ("  loaded", summary.files_loaded),
-        ("  unchanged", summary.files_unchanged),
-        ("  quarantined", summary.files_quarantined),
-        ("  ignored (not page files)", summary.files_ignored),
-        ("articles", summary.articles),
-        ("comments", summary.comments),
-        ("entities mentioned", summary.entities),
-        ("entity mentions", summary.mentions),
-        ("data quality", f"{summary.dq_result} ({summary.rules_checked} rules)"),
-        ("run time", f"{summary.seconds:.1f} s"),
-    ]
-    for label, value in rows:
-        table.add_row(label, f"{value:,}" if isinstance(value, int) else value)
-    Console().print(table)
-    for reason, count in sorted(summary.quarantine_reasons.items()):
-        console.print(f"quarantined as {reason}: {count} (see the quarantine table)")
-    console.print(f"warehouse: {summary.warehouse}")
-    console.print(f"data-quality results: dq_result table; Data Docs: {summary.data_docs}")
+
+@app.command()
+def reparse(
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+    batch_size: BatchSizeOption = 500,
+    wait: WaitOption = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Rebuild articles, comments and mentions from the page text stored in the warehouse,
+    with the current parser and gazetteer. Needs no input files."""
+    if not warehouse.exists():
+        _fail(f"no warehouse at {warehouse}; run `newsflow run` first")
+    _quiet_prefect(verbose)
+    from flows.reparse import reparse as reparse_flow
+
+    summary = _run_flow(
+        lambda: reparse_flow(warehouse=str(warehouse), batch_size=batch_size, wait=wait), debug
+    )
+    _print_summary(
+        summary,
+        [
+            ("pages parsed again", summary.pages_reparsed),
+            ("  kept as they were", summary.files_quarantined),
+        ],
+    )
 
 
 @app.command()
@@ -113,15 +147,12 @@ def serve(
         typer.Option(
             "--input",
             "-i",
-            help="Folder of page files (*.txt), searched recursively. Repeat for several "
+            help="Folder of page files, searched recursively. Repeat for several "
             "folders. Default: the bundled sample pages.",
             show_default=False,
         ),
     ] = None,
-    warehouse: Annotated[
-        Path,
-        typer.Option("--warehouse", "-w", help="DuckDB file to publish to."),
-    ] = DEFAULT_WAREHOUSE,
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
 ) -> None:
     """Run `ingest` on a schedule as the Prefect deployment ingest/scheduled, until stopped.
 
@@ -142,6 +173,52 @@ def serve(
         _fail(str(error))
 
 
-def _fail(reason: str) -> None:
+def _quiet_prefect(verbose: bool) -> None:
+    if not verbose:
+        # Failures are reported below in one line; Prefect would print a traceback.
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+    silence_teardown_noise()
+
+
+def _run_flow(start: Callable[[], "RunSummary"], debug: bool) -> "RunSummary":
+    from flows.load import WarehouseBusyError
+
+    try:
+        with console.status("Starting Prefect and the data-quality gate…"):
+            return start()
+    except WarehouseBusyError as error:
+        if debug:
+            raise
+        _fail(str(error), code=EXIT_BUSY)
+    except Exception as error:
+        if debug:
+            raise
+        _fail(str(error))
+    raise AssertionError("unreachable")
+
+
+def _print_summary(summary: "RunSummary", files: list[tuple[str, int]]) -> None:
+    table = Table(title=f"newsflow {summary.kind} run {summary.run_id}", show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    rows: list[tuple[str, int | str]] = [
+        *files,
+        ("articles", summary.articles),
+        ("comments", summary.comments),
+        ("entities mentioned", summary.entities),
+        ("entity mentions", summary.mentions),
+        ("data quality", f"{summary.dq_result} ({summary.rules_checked} rules)"),
+        ("run time", f"{summary.seconds:.1f} s"),
+    ]
+    for label, value in rows:
+        table.add_row(label, f"{value:,}" if isinstance(value, int) else value)
+    Console().print(table)
+    for reason, count in sorted(summary.quarantine_reasons.items()):
+        console.print(f"quarantined as {reason}: {count} (see the quarantine table)")
+    console.print(f"warehouse: {summary.warehouse}")
+    console.print(f"data-quality results: dq_result table; Data Docs: {summary.data_docs}")
+
+
+def _fail(reason: str, code: int = 1) -> NoReturn:
     console.print(f"[red]newsflow: {reason}[/red]", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=1)
+    raise typer.Exit(code=code)

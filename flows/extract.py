@@ -1,13 +1,14 @@
 """Find page files under the input folders, read them and decode their text."""
 
 import codecs
+import errno
 import fnmatch
 import hashlib
 import os
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -15,7 +16,25 @@ import polars as pl
 from flows.schema import polars_schema
 
 DISCOVERED_SCHEMA = pl.Schema(
-    {"input_root": pl.String(), "source_path": pl.String(), "path": pl.String()}
+    {
+        "input_root": pl.String(),
+        "source_path": pl.String(),
+        "path": pl.String(),
+        # From one stat at discovery; NULL when the entry cannot be examined.
+        "size_bytes": pl.Int64(),
+        "modified_at": pl.Datetime("us"),
+    }
+)
+# What the warehouse knows of each file: its manifest row, and the page it loaded, if any.
+KNOWN_FILE_SCHEMA = pl.Schema(
+    {
+        "source_path": pl.String(),
+        "size_bytes": pl.Int64(),
+        "modified_at": pl.Datetime("us"),
+        "sha256": pl.String(),
+        "loaded_sha256": pl.String(),
+        "parser_version": pl.String(),
+    }
 )
 PAGE_SCHEMA = pl.Schema(
     {
@@ -31,6 +50,7 @@ REJECT_SCHEMA = pl.Schema(
     {name: dtype for name, dtype in polars_schema("quarantine").items() if name != "run_id"}
 )
 
+_EPOCH = datetime(1970, 1, 1)
 # Share of control characters above which decoded bytes are not text.
 _MAX_CONTROL_SHARE = 0.05
 # Control characters (Unicode category Cc) other than tab, line feed, form feed and CR.
@@ -75,23 +95,46 @@ def discover_files(inputs: tuple[Path, ...], pattern: str) -> Discovery:
     """List every entry named like a page under `inputs`, recursively, sorted by relative path.
 
     Directories and broken links named like a page are listed too: reading them fails and
-    they are quarantined, so that nothing that looks like a page goes unaccounted for.
+    they are quarantined, so that nothing that looks like a page goes unaccounted for. So is
+    a folder that cannot be listed, since its pages would otherwise go unseen in silence.
     """
-    rows: list[tuple[str, str, str]] = []
+    rows: list[tuple[str, str, str, int | None, int | None]] = []
+    unlistable: list[dict] = []
     ignored = 0
     for root in inputs:
-        for folder, dirnames, filenames in os.walk(root):
+
+        def cannot_list(error: OSError, root: Path = root) -> None:
+            folder = Path(error.filename)
+            unlistable.append(
+                {
+                    "source_path": folder.relative_to(root).as_posix(),
+                    "reason": "unreadable",
+                    "message": f"The folder cannot be listed ({error.strerror}); the pages in "
+                    "it were not seen. Check its permissions.",
+                    "size_bytes": None,
+                    "sha256": None,
+                }
+            )
+
+        for folder, dirnames, filenames in os.walk(root, onerror=cannot_list):
             dirnames.sort()
             for name in sorted([*filenames, *dirnames]):
                 if not fnmatch.fnmatch(name, pattern):
                     ignored += name in filenames
                     continue
                 path = Path(folder, name)
-                rows.append((str(root), path.relative_to(root).as_posix(), str(path)))
+                size, mtime = _stat_or_none(path)
+                rows.append((str(root), path.relative_to(root).as_posix(), str(path), size, mtime))
     # Sorted by relative path, not in walk order (which lists a folder's files before its
     # sub-folders); the stable sort keeps the input folders in the order given.
-    found = pl.DataFrame(rows, schema=DISCOVERED_SCHEMA, orient="row").sort(
-        "source_path", maintain_order=True
+    found = (
+        pl.DataFrame(
+            rows,
+            schema={**DISCOVERED_SCHEMA, "modified_at": pl.Int64()},
+            orient="row",
+        )
+        .with_columns(pl.col("modified_at").cast(pl.Datetime("us")))
+        .sort("source_path", maintain_order=True)
     )
     # A page is known by its path relative to its input folder: the first folder given wins.
     first = pl.col("source_path").is_first_distinct()
@@ -107,11 +150,47 @@ def discover_files(inputs: tuple[Path, ...], pattern: str) -> Discovery:
         size_bytes=pl.lit(None, dtype=pl.Int64()),
         sha256=pl.lit(None, dtype=pl.String()),
     )
+    rejects = pl.concat([rejects, pl.DataFrame(unlistable, schema=REJECT_SCHEMA)])
     return Discovery(files=found.filter(first), rejects=rejects, ignored=ignored)
+
+
+def _stat_or_none(path: Path) -> tuple[int | None, int | None]:
+    """Size and modification time (microseconds since the epoch) of the file `path` names."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None, None
+    return stat.st_size, _mtime_us(stat)
+
+
+def _mtime_us(stat: os.stat_result) -> int:
+    # Whole microseconds from the nanosecond field: exactly what a DuckDB TIMESTAMP holds, so
+    # the value read back from the manifest compares equal (a float would round differently).
+    return stat.st_mtime_ns // 1_000
+
+
+def split_unchanged(
+    files: pl.DataFrame, known: pl.DataFrame, parser_version: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split discovered `files` into (to_read, unchanged) without opening any of them.
+
+    A file is unchanged when its size and modification time are those in the manifest, the
+    content the manifest saw is the content loaded, and the current parser loaded it. Every
+    other file is read: new, edited, quarantined before, or due for the new parser.
+    """
+    trusted = known.filter(
+        (pl.col("sha256") == pl.col("loaded_sha256")) & (pl.col("parser_version") == parser_version)
+    ).select("source_path", "size_bytes", "modified_at")
+    keys = ["source_path", "size_bytes", "modified_at"]
+    unchanged = files.join(trusted, on=keys, how="semi")
+    return files.join(trusted, on=keys, how="anti"), unchanged
 
 
 def decode(raw: bytes) -> Decoded:
     """Turn file bytes into NFC text with LF line ends, or say why they are not a page."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Saved as UTF-16 (some Windows tools do): half its bytes are NUL, yet it is text.
+        raw = raw.decode("utf-16", errors="replace").encode()
     if not raw.strip():
         return Decoded(None, "empty", "The file is empty or holds only white space.")
     nul_share = raw.count(b"\x00") / len(raw)
@@ -162,9 +241,19 @@ def _read_one(source_path: str, path: Path, max_file_bytes: int) -> tuple[dict |
         stat = path.stat()
     except FileNotFoundError:
         if path.is_symlink():
-            return reject("unreadable", "The file is a broken symbolic link; fix or remove it.")
+            return reject(
+                "broken_link",
+                f"The file is a symbolic link to {os.readlink(path)}, which does not exist; "
+                "fix or remove the link.",
+            )
         return reject("vanished", "The file disappeared between discovery and reading.")
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            return reject(
+                "broken_link",
+                "The file is a symbolic link that leads back to itself (a link loop); "
+                "fix or remove the link.",
+            )
         return reject("unreadable", f"The file cannot be examined: {error.strerror}.")
     if not path.is_file():
         return reject("not_a_file", "A directory or special file is named like a page file.")
@@ -192,7 +281,9 @@ def _read_one(source_path: str, path: Path, max_file_bytes: int) -> tuple[dict |
     page = {
         "source_path": source_path,
         "size_bytes": len(raw),
-        "modified_at": datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None),
+        # The stat taken before reading: should the file change after it, the next run finds
+        # a newer time than the manifest's and reads it again.
+        "modified_at": _EPOCH + timedelta(microseconds=_mtime_us(stat)),
         "sha256": sha,
         "text": decoded.text,
     }

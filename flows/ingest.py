@@ -16,7 +16,8 @@ from prefect.client.schemas.objects import State, TaskRun
 from prefect.tasks import exponential_backoff
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from flows import entities, extract, parse, quality, schema
+from flows import entities, extract, parse, quality
+from flows.halt import halt_point
 from flows.load import Candidate, RunCounts, WriterLock
 from flows.settings import Settings
 from flows.teardown import silence_teardown_noise
@@ -44,11 +45,14 @@ class RunSummary:
 
     run_id: str
     warehouse: Path
+    kind: str = "ingest"
     files_seen: int = 0
     files_loaded: int = 0
     files_unchanged: int = 0
     files_quarantined: int = 0
     files_ignored: int = 0
+    files_missing: int = 0
+    pages_reparsed: int = 0
     articles: int = 0
     comments: int = 0
     entities: int = 0
@@ -64,6 +68,19 @@ class RunSummary:
 @task(name="discover files", cache_policy=NO_CACHE)
 def discover_task(settings: Settings) -> extract.Discovery:
     return extract.discover_files(settings.inputs, settings.pattern)
+
+
+# Retried on I/O errors: it starts again from the published file.
+@task(
+    name="prepare candidate",
+    cache_policy=NO_CACHE,
+    retries=IO_RETRIES,
+    retry_delay_seconds=IO_BACKOFF,
+    retry_jitter_factor=0.5,
+    retry_condition_fn=_is_transient_io,
+)
+def prepare_task(warehouse: Path, run_id: str) -> Candidate:
+    return Candidate.prepare(warehouse, run_id)
 
 
 # Retried on I/O errors: the task writes nothing.
@@ -83,7 +100,9 @@ def read_task(files: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl
 def parse_task(
     pages: pl.DataFrame, pool: Executor | None
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    return parse.parse_pages(pages, pool)
+    parsed = parse.parse_pages(pages, pool)
+    halt_point("parse")
+    return parsed
 
 
 @task(name="extract entities", cache_policy=NO_CACHE)
@@ -109,7 +128,11 @@ def validate_task(
 @task(name="report data quality", cache_policy=NO_CACHE)
 def report_task(summary: RunSummary, ledger: quality.RunLedger, data_docs: Path) -> Path:
     """Rebuild the Data Docs and publish the run report as versioned Prefect artifacts."""
-    index = quality.shared_gate().build_data_docs(data_docs, summary.run_id)
+    index = data_docs / "index.html"
+    # A run that validated no page (nothing new) keeps the last Data Docs and never imports
+    # Great Expectations, which takes seconds.
+    if any(result.suite in quality.SUITES for result in ledger.results):
+        index = quality.shared_gate().build_data_docs(data_docs, summary.run_id)
     facts = [
         ("files seen", f"{summary.files_seen:,}"),
         ("loaded", f"{summary.files_loaded:,}"),
@@ -156,6 +179,7 @@ def load_task(
 ) -> None:
     page_rows = pages.join(article.select("source_path", "article_id"), on="source_path")
     candidate.write_batch(run_id, page_rows.rename({"text": "raw_text"}), article, comment, mention)
+    halt_point("load")
 
 
 @task(name="publish", cache_policy=NO_CACHE)
@@ -164,10 +188,14 @@ def publish_task(
     summary: RunSummary,
     started_at: datetime,
     gazetteer: entities.Gazetteer,
-    manifest: pl.DataFrame,
+    manifest: pl.DataFrame | None,
     quarantine: pl.DataFrame,
     ledger: quality.RunLedger,
 ) -> dict[str, int]:
+    """Record the run in the candidate, check it, and swap it in for the published file.
+
+    `manifest` is None for a reparse run, which leaves the file manifest as it was.
+    """
     candidate.write_run(summary.run_id, gazetteer.entities, manifest, quarantine)
     warehouse_rules = quality.warehouse_results(candidate.run_checks())
     ledger.add(warehouse_rules)
@@ -181,10 +209,14 @@ def publish_task(
         files_unchanged=summary.files_unchanged,
         files_quarantined=summary.files_quarantined,
         files_ignored=summary.files_ignored,
+        kind=summary.kind,
     )
-    return candidate.publish(
-        summary.run_id, started_at, _now(), counts, summary.dq_result, NEWSFLOW_VERSION
+    totals = candidate.seal(
+        summary.run_id, started_at, now(), counts, summary.dq_result, NEWSFLOW_VERSION
     )
+    halt_point("swap")
+    candidate.swap()
+    return totals
 
 
 @flow(name="ingest", log_prints=True)
@@ -192,26 +224,29 @@ def ingest(
     inputs: list[str] | None = None,
     warehouse: str | None = None,
     batch_size: int | None = None,
+    pattern: str | None = None,
+    wait: bool = False,
 ) -> RunSummary:
-    """Read the page files under `inputs`, parse, validate and publish them to `warehouse`."""
+    """Read the page files under `inputs` that are new or changed, parse, validate and publish
+    them to `warehouse`. With `wait`, wait for a run already writing it instead of failing."""
     defaults = Settings()
     settings = Settings(
         inputs=tuple(Path(p) for p in inputs) if inputs else defaults.inputs,
         warehouse=Path(warehouse) if warehouse else defaults.warehouse,
         batch_size=batch_size or defaults.batch_size,
+        pattern=pattern or defaults.pattern,
     )
-    started_at = _now()
-    run_id = started_at.strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
-    summary = RunSummary(run_id=run_id, warehouse=settings.warehouse)
+    started_at = now()
+    summary = RunSummary(run_id=new_run_id(started_at), warehouse=settings.warehouse)
     for root in settings.inputs:
         if not root.is_dir():
             raise NotADirectoryError(f"input folder {root} does not exist or is not a folder")
 
-    with WriterLock(settings.warehouse):
+    with WriterLock(settings.warehouse, wait=wait):
         discovery = discover_task(settings)
         gazetteer = entities.load_gazetteer()
-        candidate = Candidate.prepare(settings.warehouse, run_id)
-        ledger = quality.RunLedger(run_id)
+        candidate = prepare_task(settings.warehouse, summary.run_id)
+        ledger = quality.RunLedger(summary.run_id)
         try:
             manifest, quarantine = _run_batches(
                 candidate, settings, discovery, gazetteer, summary, ledger
@@ -221,17 +256,13 @@ def ingest(
             )
         except quality.DataQualityError as error:
             candidate.discard()
-            summary.seconds = (_now() - started_at).total_seconds()
+            summary.seconds = (now() - started_at).total_seconds()
             error.data_docs = report_task(summary, ledger, settings.data_docs)
             raise
         except BaseException:
             candidate.discard()
             raise
-    summary.articles = totals["articles"]
-    summary.comments = totals["comments"]
-    summary.entities = totals["entities"]
-    summary.mentions = totals["mentions"]
-    summary.seconds = (_now() - started_at).total_seconds()
+    finish(summary, totals, started_at)
     summary.data_docs = report_task(summary, ledger, settings.data_docs)
     return summary
 
@@ -244,59 +275,122 @@ def _run_batches(
     summary: RunSummary,
     ledger: quality.RunLedger,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Read, parse, extract, validate and load every batch; return the file manifest and the
-    quarantined files."""
-    # The reference entities are the same for every batch: check them once.
-    quality.require_passed(
-        validate_task(
-            {"entity": gazetteer.entities}, ("entity",), f"{summary.run_id}-reference", ledger
-        )
+    """Read, parse, extract, validate and load every new or changed file, batch by batch;
+    return the file manifest and the quarantined files."""
+    known = candidate.known_files()
+    # Files whose size and time match the manifest are not even opened.
+    to_read, unchanged = extract.split_unchanged(discovery.files, known, parse.PARSER_VERSION)
+    loaded = known.filter(pl.col("loaded_sha256").is_not_null()).select(
+        "source_path", sha256="loaded_sha256", parser_version="parser_version"
     )
-    known = candidate.known_pages()
-    files = discovery.files
-    manifests: list[pl.DataFrame] = []
+    manifests: list[pl.DataFrame] = [_unchanged_manifest(summary.run_id, unchanged, known)]
     rejected: list[pl.DataFrame] = [discovery.rejects]
 
-    with _progress() as progress, parse.worker_pool(settings.parse_workers) as pool:
-        bar = progress.add_task("pages", total=files.height)
-        for offset in range(0, files.height, settings.batch_size):
-            batch = files.slice(offset, settings.batch_size)
+    with progress_bar() as progress, parse.worker_pool(settings.parse_workers) as pool:
+        bar = progress.add_task("pages", total=to_read.height)
+        for offset in range(0, to_read.height, settings.batch_size):
+            batch = to_read.slice(offset, settings.batch_size)
             pages, unreadable = read_task(batch, settings)
-            changed = extract.drop_unchanged(pages, known, parse.PARSER_VERSION)
-            article, comment, unparsable = parse_task(changed, pool)
-            mention, texts = entities_task(article, comment, gazetteer)
-            frames = quality.checked_frames(article, comment, mention, texts, gazetteer.entities)
+            # Read again but the same bytes (touched, copied back): nothing to parse.
+            changed = extract.drop_unchanged(pages, loaded, parse.PARSER_VERSION)
             batch_name = f"{summary.run_id}-batch{offset // settings.batch_size + 1:05d}"
-            results = validate_task(frames, quality.BATCH_SUITES, batch_name, ledger)
-            article, comment, mention, failed = quality.set_aside(
-                results, article, comment, mention
+            n_loaded, unparsable, failed = load_pages(
+                candidate, changed, gazetteer, summary, ledger, batch_name, pool
             )
-            load_task(candidate, summary.run_id, changed, article, comment, mention)
-
-            unparsable_rows = unparsable.with_columns(
-                reason=pl.lit("unparsable"),
-                message=pl.lit(
-                    "No title, body or comment could be found in the page text; "
-                    "check that the file is a scraped page."
-                ),
-                size_bytes=pl.lit(None, dtype=pl.Int64()),
-            )
-            rejected.extend(
-                [unreadable, unparsable_rows.select(extract.REJECT_SCHEMA.names()), failed]
-            )
+            rejected.extend([unreadable, _unparsable_rows(unparsable, loaded), failed])
             set_aside = pl.concat([unparsable, failed.select(unparsable.columns)])
             manifests.append(_manifest(summary.run_id, pages, changed, unreadable, set_aside))
-            summary.files_loaded += article.height
+            summary.files_loaded += n_loaded
             summary.files_unchanged += pages.height - changed.height
             progress.update(bar, advance=batch.height)
 
+    summary.files_unchanged += unchanged.height
     quarantine = pl.concat(rejected, how="vertical_relaxed")
     summary.files_quarantined = quarantine.height
     summary.files_ignored = discovery.ignored
     summary.files_seen = discovery.files.height + discovery.rejects.height + discovery.ignored
+    accounted = (
+        summary.files_loaded
+        + summary.files_unchanged
+        + summary.files_quarantined
+        + summary.files_ignored
+    )
+    if accounted != summary.files_seen:
+        raise RuntimeError(f"{summary.files_seen} files seen but {accounted} accounted for")
     summary.quarantine_reasons = dict(quarantine.group_by("reason").len().iter_rows())
-    manifest = pl.concat(manifests) if manifests else schema.empty("source_file")
-    return manifest, quarantine
+    return pl.concat(manifests), quarantine
+
+
+def load_pages(
+    candidate: Candidate,
+    pages: pl.DataFrame,
+    gazetteer: entities.Gazetteer,
+    summary: RunSummary,
+    ledger: quality.RunLedger,
+    batch_name: str,
+    pool: Executor | None = None,
+) -> tuple[int, pl.DataFrame, pl.DataFrame]:
+    """Parse, extract, validate and load `pages`. Returns how many loaded, the pages the parser
+    made nothing of (source_path, sha256), and quarantine rows for the pages that broke a
+    page-level data-quality rule."""
+    no_failures = pl.DataFrame(schema=extract.REJECT_SCHEMA)
+    if pages.is_empty():
+        # No task runs, and the data-quality gate (seconds to import) is not needed.
+        return 0, parse.parse_pages(pages)[2], no_failures
+    article, comment, unparsable = parse_task(pages, pool)
+    if article.is_empty():
+        return 0, unparsable, no_failures
+    if not any(result.suite == "entity" for result in ledger.results):
+        # The reference entities are the same for every batch: checked once, before the first.
+        reference = {"entity": gazetteer.entities}
+        run_name = f"{summary.run_id}-reference"
+        quality.require_passed(validate_task(reference, ("entity",), run_name, ledger))
+    mention, texts = entities_task(article, comment, gazetteer)
+    frames = quality.checked_frames(article, comment, mention, texts, gazetteer.entities)
+    results = validate_task(frames, quality.BATCH_SUITES, batch_name, ledger)
+    article, comment, mention, failed = quality.set_aside(results, article, comment, mention)
+    load_task(candidate, summary.run_id, pages, article, comment, mention)
+    return article.height, unparsable, failed
+
+
+def _unparsable_rows(unparsable: pl.DataFrame, loaded: pl.DataFrame) -> pl.DataFrame:
+    """Quarantine rows for pages the parser made nothing of, saying whether rows of an earlier
+    version of the page stay in the warehouse."""
+    had_rows = pl.col("source_path").is_in(loaded["source_path"].implode())
+    return unparsable.select(
+        "source_path",
+        reason=pl.lit("unparsable"),
+        message=pl.when(had_rows)
+        .then(
+            pl.lit(
+                "No title, body or comment could be found in the new version of this page; "
+                "the rows of the version loaded before are kept. Check the file."
+            )
+        )
+        .otherwise(
+            pl.lit(
+                "No title, body or comment could be found in the page text; "
+                "check that the file is a scraped page."
+            )
+        ),
+        size_bytes=pl.lit(None, dtype=pl.Int64()),
+        sha256="sha256",
+    )
+
+
+def _unchanged_manifest(run_id: str, unchanged: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
+    """source_file rows for the files skipped on their size and time: seen, as they were."""
+    return (
+        unchanged.join(known.select("source_path", "sha256"), on="source_path", how="left")
+        .select(
+            "source_path",
+            "size_bytes",
+            "modified_at",
+            "sha256",
+            status=pl.lit("unchanged"),
+        )
+        .with_columns(first_seen_run=pl.lit(run_id), last_seen_run=pl.lit(run_id))
+    )
 
 
 def _manifest(
@@ -327,7 +421,21 @@ def _manifest(
     )
 
 
-def _progress() -> Progress:
+def finish(summary: RunSummary, totals: dict[str, int], started_at: datetime) -> RunSummary:
+    summary.articles = totals["articles"]
+    summary.comments = totals["comments"]
+    summary.entities = totals["entities"]
+    summary.mentions = totals["mentions"]
+    summary.files_missing = totals["files_missing"]
+    summary.seconds = (now() - started_at).total_seconds()
+    return summary
+
+
+def new_run_id(started_at: datetime) -> str:
+    return started_at.strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
+
+
+def progress_bar() -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -337,5 +445,5 @@ def _progress() -> Progress:
     )
 
 
-def _now() -> datetime:
+def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)

@@ -13,8 +13,9 @@ from typing import IO
 import duckdb
 import polars as pl
 
-from flows.schema import conform, create_tables
+from flows.schema import conform
 from flows.sqlfiles import sql
+from flows.upgrade import upgrade
 
 # DuckDB 2.0 would write storage version 69, which the DuckDB 1.5 shell and BI drivers
 # cannot open; files created with this version stay readable by both.
@@ -25,6 +26,10 @@ class WarehouseBusyError(Exception):
     """Another run holds the writer lock."""
 
 
+class WarehouseOpenForWritingError(Exception):
+    """Something other than newsflow has written to the published file."""
+
+
 @dataclass(frozen=True)
 class RunCounts:
     files_seen: int
@@ -32,26 +37,28 @@ class RunCounts:
     files_unchanged: int
     files_quarantined: int
     files_ignored: int
+    kind: str = "ingest"
 
 
 class WriterLock:
     """One writer per warehouse: an exclusive lock on `<warehouse>.lock`, released on exit,
     even when the process is killed."""
 
-    def __init__(self, warehouse: Path):
+    def __init__(self, warehouse: Path, wait: bool = False):
         self.path = warehouse.with_name(warehouse.name + ".lock")
+        self.wait = wait
         self._handle: IO[str] | None = None
 
     def __enter__(self) -> "WriterLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = self.path.open("a")
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX if self.wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
             raise WarehouseBusyError(
                 f"another newsflow run is writing {self.path.with_suffix('')}; "
-                "wait for it to finish and try again"
+                "wait for it to finish and try again (or pass --wait)"
             ) from None
         self._handle = handle
         return self
@@ -76,14 +83,34 @@ class Candidate:
 
     @classmethod
     def prepare(cls, published: Path, run_id: str) -> "Candidate":
-        """Start the next version from the published one (or from nothing)."""
+        """Start the next version from the published one (or from nothing), upgraded to the
+        current schema.
+
+        Hold the writer lock: leftovers of dead runs are deleted here. The published file is
+        only ever read (copied), never opened by DuckDB, so readers holding it are not
+        disturbed and it cannot be changed by anything this run does.
+        """
         candidate = cls(published, published.with_name(f".{published.name}.{run_id}.building"))
         published.parent.mkdir(parents=True, exist_ok=True)
         _remove_leftovers(published)
+        wal = published.with_name(published.name + ".wal")
+        if wal.exists():
+            # Committed changes that only the write-ahead log holds: a copy of the file alone
+            # would publish without them, and they would be lost.
+            raise WarehouseOpenForWritingError(
+                f"{wal} exists: a program has {published.name} open read-write, or died while "
+                "writing it. Close that program (open the file read-only); if none is "
+                f"running, open the file once in the DuckDB shell (`duckdb {published}`, then "
+                "`checkpoint;`) and run again."
+            )
         if published.exists():
             shutil.copyfile(published, candidate.path)
-        with candidate._connect() as con:
-            create_tables(con)
+        try:
+            with candidate._connect() as con:
+                upgrade(con)
+        except BaseException:
+            candidate.discard()
+            raise
         return candidate
 
     @contextmanager
@@ -97,10 +124,21 @@ class Candidate:
         finally:
             con.close()
 
-    def known_pages(self) -> pl.DataFrame:
-        """source_path, sha256 and parser_version of every page already loaded."""
+    def known_files(self) -> pl.DataFrame:
+        """Every file of the manifest (size, modification time, sha256) with the sha256 and
+        parser version of the page it loaded, if any."""
         with self._connect() as con:
-            return con.sql(sql("load/known_page")).pl()
+            return con.sql(sql("load/known_file")).pl()
+
+    def stored_pages(self, offset: int, limit: int) -> pl.DataFrame:
+        """A slice of the raw pages (source_path, sha256, text), in key order."""
+        with self._connect() as con:
+            return con.sql(sql("load/stored_page"), params=[limit, offset]).pl()
+
+    def count_stored_pages(self) -> int:
+        with self._connect() as con:
+            row = con.execute("select count(*) from page").fetchone()
+        return row[0] if row else 0
 
     def write_batch(
         self,
@@ -123,20 +161,23 @@ class Candidate:
         self,
         run_id: str,
         entity: pl.DataFrame,
-        source_files: pl.DataFrame,
+        source_files: pl.DataFrame | None,
         quarantine: pl.DataFrame,
     ) -> None:
-        """Record the reference entities, the file manifest and the quarantined files."""
+        """Record the reference entities, the file manifest and the quarantined files.
+
+        `source_files` holds every file the run saw (first_seen_run is kept for files seen
+        before); manifest files it did not see are marked missing, their rows kept. A reparse
+        run passes None: it reads no folder and leaves the manifest as it was.
+        """
         staged = {
             "entity": conform(entity, "entity"),
-            "source_file": conform(source_files, "source_file"),
             "quarantine": conform(quarantine.with_columns(run_id=pl.lit(run_id)), "quarantine"),
         }
-        statements = [
-            "delete from entity",
-            *_inserts("entity", "quarantine"),
-            sql("load/source_file"),
-        ]
+        statements = ["delete from entity", *_inserts("entity", "quarantine")]
+        if source_files is not None:
+            staged["source_file"] = conform(source_files, "source_file")
+            statements += [sql("load/source_file"), sql("load/source_file_missing")]
         self._transaction(staged, statements)
 
     def _transaction(self, staged: dict[str, pl.DataFrame], statements: list[str]) -> None:
@@ -173,11 +214,27 @@ class Candidate:
         version: str,
     ) -> dict[str, int]:
         """Record the run, then swap the candidate in for the published file."""
+        totals = self.seal(run_id, started_at, finished_at, counts, dq_result, version)
+        self.swap()
+        return totals
+
+    def seal(
+        self,
+        run_id: str,
+        started_at: datetime,
+        finished_at: datetime,
+        counts: RunCounts,
+        dq_result: str,
+        version: str,
+    ) -> dict[str, int]:
+        """Record the run and write everything into the candidate file itself (no write-ahead
+        log left beside it), so that renaming the file moves all of it."""
         with self._connect() as con:
             con.execute(
                 sql("load/ingest_run"),
                 [
                     run_id,
+                    counts.kind,
                     started_at,
                     finished_at,
                     counts.files_seen,
@@ -190,17 +247,26 @@ class Candidate:
                 ],
             )
             totals = con.execute(
-                "select articles, comments, entities, mentions from ingest_run where run_id = ?",
+                "select articles, comments, entities, mentions, files_missing from ingest_run "
+                "where run_id = ?",
                 [run_id],
             ).fetchone()
             con.execute("checkpoint")
-        _durable_replace(self.path, self.published)
+        wal = self.path.with_name(self.path.name + ".wal")
+        if wal.exists():
+            raise RuntimeError(f"{wal} remains after a checkpoint; not publishing")
         assert totals is not None
-        return dict(zip(("articles", "comments", "entities", "mentions"), totals, strict=True))
+        names = ("articles", "comments", "entities", "mentions", "files_missing")
+        return dict(zip(names, totals, strict=True))
+
+    def swap(self) -> None:
+        """Make the sealed candidate the published file, in one atomic rename."""
+        _durable_replace(self.path, self.published)
 
     def discard(self) -> None:
         """Drop the candidate; the published file is untouched."""
         self.path.unlink(missing_ok=True)
+        self.path.with_name(self.path.name + ".wal").unlink(missing_ok=True)
 
 
 def _inserts(*tables: str) -> list[str]:

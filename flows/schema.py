@@ -18,6 +18,7 @@ TABLES = (
     "quarantine",
     "ingest_run",
     "dq_result",
+    "schema_version",
 )
 
 _POLARS_TYPES: dict[str, pl.DataType] = {

@@ -80,10 +80,12 @@ def check_server(url: str) -> None:
 
 def parameters(inputs: list[Path], warehouse: Path) -> dict[str, object]:
     """The `ingest` parameters of every scheduled run, as absolute paths: the runs start in
-    their own processes, whose working folder may differ."""
+    their own processes, whose working folder may differ. A scheduled run waits for a writer
+    started by hand (`newsflow run`) instead of failing."""
     return {
         "inputs": [str(folder.resolve()) for folder in inputs],
         "warehouse": str(warehouse.resolve()),
+        "wait": True,
     }
 
 

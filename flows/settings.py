@@ -24,7 +24,7 @@ class Settings:
     warehouse: Path = field(
         default_factory=lambda: _env_path("NEWSFLOW_WAREHOUSE", DEFAULT_WAREHOUSE)
     )
-    pattern: str = "*.txt"
+    pattern: str = field(default_factory=lambda: os.environ.get("NEWSFLOW_PATTERN", "*.txt"))
     batch_size: int = field(
         default_factory=lambda: int(os.environ.get("NEWSFLOW_BATCH_SIZE", "500"))
     )

@@ -1,5 +1,6 @@
 """Shared fixtures: the sample pages, a throw-away warehouse path, one Prefect test server."""
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,8 @@ from flows.settings import SAMPLE_INPUT
 from flows.teardown import silence_teardown_noise
 
 silence_teardown_noise()
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture
@@ -35,3 +38,29 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
         with prefect_test_harness(server_startup_timeout=120):
             yield
+
+
+@pytest.fixture(scope="session")
+def prefect_env(prefect_server: None) -> dict[str, str]:
+    """Environment for a `newsflow` subprocess that uses the session's Prefect server.
+
+    The harness sets PREFECT_API_URL in Prefect's settings, not in os.environ: without it a
+    child process would start a temporary server of its own (10 to 20 s, and a grandchild
+    that a SIGKILL of the child would leave running).
+    """
+    from prefect.settings import PREFECT_API_URL
+
+    return {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), "COLUMNS": "120"}
+
+
+@pytest.fixture
+def v0_warehouse(warehouse: Path) -> Path:
+    """A warehouse file as newsflow 0.1.0 left it (schema version 0), one row per table."""
+    import duckdb
+
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect() as con:
+        con.execute(f"attach '{warehouse}' as w (storage_version 'v1.5.0')")
+        con.execute("use w")
+        con.execute((FIXTURES / "warehouse_v0.sql").read_text(encoding="utf-8"))
+    return warehouse

@@ -26,8 +26,19 @@ def test_help_explains_every_option(tmp_path: Path):
     result = newsflow("run", "--help", home=tmp_path)
 
     assert result.returncode == 0
-    for option in ("--input", "--warehouse", "--batch-size", "--verbose"):
+    for option in ("--input", "--warehouse", "--pattern", "--batch-size", "--wait", "--verbose"):
         assert option in result.stdout
+
+
+def test_reparse_without_a_warehouse_fails_in_one_line(tmp_path: Path):
+    missing = tmp_path / "none.duckdb"
+
+    result = newsflow("reparse", "--warehouse", str(missing), home=tmp_path)
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"newsflow: no warehouse at {missing}; run `newsflow run` first"
+    ]
 
 
 def test_a_missing_input_folder_fails_in_one_line(tmp_path: Path):

@@ -2,7 +2,7 @@
 
 import os
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -11,11 +11,13 @@ from polars.testing import assert_frame_equal
 
 from flows.extract import (
     DISCOVERED_SCHEMA,
+    KNOWN_FILE_SCHEMA,
     PAGE_SCHEMA,
     decode,
     discover_files,
     drop_unchanged,
     read_pages,
+    split_unchanged,
 )
 
 MAX_BYTES = 1_000
@@ -33,7 +35,17 @@ def write(path: Path, content: bytes | str) -> Path:
 def discovered(*rows: tuple[Path, str]) -> pl.DataFrame:
     """The files frame discover_files should return for (input root, relative path) rows."""
     return pl.DataFrame(
-        [(str(root), relative, str(root / relative)) for root, relative in rows],
+        [
+            (
+                str(root),
+                relative,
+                str(root / relative),
+                (root / relative).stat().st_size,
+                datetime(1970, 1, 1)
+                + timedelta(microseconds=(root / relative).stat().st_mtime_ns // 1000),
+            )
+            for root, relative in rows
+        ],
         schema=DISCOVERED_SCHEMA,
         orient="row",
     )
@@ -73,6 +85,12 @@ def discovered(*rows: tuple[Path, str]) -> pl.DataFrame:
         pytest.param(
             ("\ufeff" + NON_LATIN.replace("\n", "\r\n")).encode(), NON_LATIN, id="non-latin-utf8"
         ),
+        pytest.param(
+            ("\ufeffTitle\r\n\r\n" + NON_LATIN).encode("utf-16-le"),
+            "Title\n\n" + NON_LATIN,
+            id="utf16-le-bom",
+        ),
+        pytest.param(("\ufeffTitle\n").encode("utf-16-be"), "Title\n", id="utf16-be-bom"),
     ],
 )
 def test_decode_returns_nfc_text_with_lf_line_ends(raw: bytes, text: str) -> None:
@@ -86,6 +104,7 @@ def test_decode_returns_nfc_text_with_lf_line_ends(raw: bytes, text: str) -> Non
     [
         pytest.param(b"", "empty", id="empty"),
         pytest.param(b" \n\t\r\n  \n", "empty", id="whitespace-only"),
+        pytest.param(b"\xff\xfe", "empty", id="utf16-bom-only"),
         pytest.param(b"\x00" * 500 + b"PK header", "binary", id="mostly-nul"),
         pytest.param(b"\x00\x01\x02\x00" * 64, "binary", id="nul-and-controls"),
     ],
@@ -187,6 +206,7 @@ def test_read_pages_puts_every_file_in_exactly_one_of_pages_and_rejects(tmp_path
     write(root / "huge.txt", b"y" * (MAX_BYTES + 1))
     (root / "dir.txt").mkdir()
     (root / "broken.txt").symlink_to(root / "missing-target.txt")
+    (root / "loop.txt").symlink_to(root / "loop.txt")
     files = discover_files((root,), "*.txt").files
 
     pages, rejects = read_pages(files, MAX_BYTES)
@@ -196,7 +216,8 @@ def test_read_pages_puts_every_file_in_exactly_one_of_pages_and_rejects(tmp_path
     assert dict(rejects.select("source_path", "reason").rows()) == {
         "blank.txt": "empty",
         "binary.txt": "binary",
-        "broken.txt": "unreadable",
+        "broken.txt": "broken_link",
+        "loop.txt": "broken_link",
         "dir.txt": "not_a_file",
         "empty.txt": "empty",
         "huge.txt": "too_large",
@@ -204,6 +225,9 @@ def test_read_pages_puts_every_file_in_exactly_one_of_pages_and_rejects(tmp_path
     }
     assert pages.height + rejects.height == files.height
     assert rejects["message"].str.len_chars().min() > 0
+    messages = dict(rejects.select("source_path", "message").rows())
+    assert "missing-target.txt, which does not exist" in messages["broken.txt"]
+    assert "link loop" in messages["loop.txt"]
     good = pages.row(by_predicate=pl.col("source_path") == "good.txt", named=True)
     assert good["text"] == "Title\n\nBody with can\u00b4t in it.\n"
     assert good["size_bytes"] == len(b"Title\r\n\r\nBody with can\xb4t in it.\r\n")
@@ -270,6 +294,115 @@ def test_read_pages_quarantines_a_file_the_os_refuses_to_read(
         ("locked.txt", "unreadable", len("A page nobody may read."))
     ]
     assert "Permission denied" in rejects["message"][0]
+
+
+def test_read_pages_quarantines_a_file_that_vanished_after_discovery(tmp_path: Path) -> None:
+    root = tmp_path / "crawl"
+    write(root / "gone.txt", "A page deleted while the run was going.")
+    write(root / "kept.txt", "A page that stays.")
+    files = discover_files((root,), "*.txt").files
+    (root / "gone.txt").unlink()
+
+    pages, rejects = read_pages(files, MAX_BYTES)
+
+    assert pages["source_path"].to_list() == ["kept.txt"]
+    assert rejects.select("source_path", "reason").rows() == [("gone.txt", "vanished")]
+
+
+def test_discover_files_quarantines_a_folder_it_cannot_list(tmp_path: Path) -> None:
+    root = tmp_path / "crawl"
+    write(root / "open.txt", "A page.")
+    write(root / "locked" / "hidden.txt", "A page in a folder nobody may list.")
+    (root / "locked").chmod(0)
+    try:
+        if os.access(root / "locked", os.R_OK):
+            pytest.skip("running with privileges that list any folder (root)")
+        discovery = discover_files((root,), "*.txt")
+    finally:
+        (root / "locked").chmod(0o755)
+
+    assert discovery.files["source_path"].to_list() == ["open.txt"]
+    assert discovery.rejects.select("source_path", "reason").rows() == [("locked", "unreadable")]
+
+
+# split_unchanged
+
+KNOWN_TIME = datetime(2025, 3, 1, 12, 0)
+
+
+@pytest.mark.parametrize(
+    ("file", "manifest", "loaded", "read"),
+    [
+        pytest.param((10, KNOWN_TIME), (10, KNOWN_TIME, "s1"), ("s1", "2"), False, id="same"),
+        pytest.param((11, KNOWN_TIME), (10, KNOWN_TIME, "s1"), ("s1", "2"), True, id="size"),
+        pytest.param(
+            (10, KNOWN_TIME + timedelta(microseconds=1)),
+            (10, KNOWN_TIME, "s1"),
+            ("s1", "2"),
+            True,
+            id="mtime-by-a-microsecond",
+        ),
+        pytest.param((10, KNOWN_TIME), (10, KNOWN_TIME, "s1"), ("s1", "1"), True, id="old-parser"),
+        pytest.param(
+            (10, KNOWN_TIME), (10, KNOWN_TIME, "s2"), ("s1", "2"), True, id="last-read-not-loaded"
+        ),
+        pytest.param((10, KNOWN_TIME), (10, KNOWN_TIME, "s1"), None, True, id="never-loaded"),
+        pytest.param((10, KNOWN_TIME), (10, KNOWN_TIME, None), None, True, id="never-read"),
+        pytest.param((10, KNOWN_TIME), None, None, True, id="new"),
+        pytest.param((None, None), (10, KNOWN_TIME, "s1"), ("s1", "2"), True, id="cannot-stat"),
+    ],
+)
+def test_split_unchanged_reads_only_files_that_may_differ(
+    file: tuple, manifest: tuple | None, loaded: tuple | None, read: bool
+) -> None:
+    files = pl.DataFrame(
+        [("/crawl", "a.txt", "/crawl/a.txt", *file)], schema=DISCOVERED_SCHEMA, orient="row"
+    )
+    known = pl.DataFrame(
+        [("a.txt", *(manifest or (None, None, None)), *(loaded or (None, None)))],
+        schema=KNOWN_FILE_SCHEMA,
+        orient="row",
+    )
+
+    to_read, unchanged = split_unchanged(files, known, parser_version="2")
+
+    assert (to_read.height, unchanged.height) == ((1, 0) if read else (0, 1))
+    assert_frame_equal(pl.concat([to_read, unchanged]), files)
+
+
+def test_split_unchanged_reads_everything_in_a_new_warehouse(tmp_path: Path) -> None:
+    root = tmp_path / "crawl"
+    write(root / "a.txt", "page a")
+    write(root / "b.txt", "page b")
+    files = discover_files((root,), "*.txt").files
+
+    to_read, unchanged = split_unchanged(files, pl.DataFrame(schema=KNOWN_FILE_SCHEMA), "1")
+
+    assert_frame_equal(to_read, files)
+    assert unchanged.is_empty()
+
+
+def test_a_file_read_once_is_unchanged_by_its_stat_at_the_next_discovery(tmp_path: Path) -> None:
+    # The time stored from reading must equal, to the microsecond, the one discovery finds.
+    root = tmp_path / "crawl"
+    page = write(root / "a.txt", "page a")
+    os.utime(page, ns=(1_700_000_000_123_456_789, 1_700_000_000_123_456_789))
+    pages, _ = read_pages(discover_files((root,), "*.txt").files, MAX_BYTES)
+    known = pages.select(
+        "source_path",
+        "size_bytes",
+        "modified_at",
+        "sha256",
+        loaded_sha256="sha256",
+        parser_version=pl.lit("1"),
+    )
+
+    to_read, unchanged = split_unchanged(discover_files((root,), "*.txt").files, known, "1")
+
+    assert (to_read.height, unchanged.height) == (0, 1)
+    page.write_text("page A")  # same size, new time
+    to_read, _ = split_unchanged(discover_files((root,), "*.txt").files, known, "1")
+    assert to_read["source_path"].to_list() == ["a.txt"]
 
 
 # drop_unchanged

@@ -8,7 +8,13 @@ import polars as pl
 import pytest
 
 from flows import schema
-from flows.load import Candidate, RunCounts, WarehouseBusyError, WriterLock
+from flows.load import (
+    Candidate,
+    RunCounts,
+    WarehouseBusyError,
+    WarehouseOpenForWritingError,
+    WriterLock,
+)
 
 COUNTS = RunCounts(
     files_seen=1, files_loaded=1, files_unchanged=0, files_quarantined=0, files_ignored=0
@@ -135,3 +141,20 @@ def test_a_second_writer_is_turned_away_with_a_clear_message(warehouse: Path):
         pass
     with WriterLock(warehouse):  # released: the next run gets it
         pass
+
+
+def test_a_write_ahead_log_beside_the_published_file_stops_the_run(warehouse: Path):
+    # A program that writes into the published file leaves its changes in news.duckdb.wal
+    # until it checkpoints: copying the file alone would drop them.
+    publish_one(warehouse, "r1")
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("pragma disable_checkpoint_on_shutdown")
+        con.execute("insert into quarantine values ('x', 'y.txt', 'empty', 'hand-made', 0, null)")
+    assert warehouse.with_name("news.duckdb.wal").exists()
+    published = warehouse.read_bytes()
+
+    with pytest.raises(WarehouseOpenForWritingError, match=r"news\.duckdb\.wal exists"):
+        Candidate.prepare(warehouse, "r2")
+
+    assert warehouse.read_bytes() == published
+    assert list(warehouse.parent.glob(".*.building*")) == []

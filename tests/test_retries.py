@@ -4,7 +4,7 @@ import duckdb
 import pytest
 from prefect.states import Failed
 
-from flows.ingest import _is_transient_io, load_task, read_task
+from flows.ingest import _is_transient_io, load_task, prepare_task, read_task
 
 
 @pytest.mark.parametrize(
@@ -22,8 +22,8 @@ def test_only_io_errors_are_retried(error: Exception, retried: bool):
     assert _is_transient_io(load_task, None, Failed(data=error)) is retried  # type: ignore[arg-type]
 
 
-def test_reads_and_loads_retry_with_backoff():
-    for task in (read_task, load_task):
+def test_prepare_read_and_load_retry_with_backoff():
+    for task in (prepare_task, read_task, load_task):
         assert task.retries == 3
         assert task.retry_delay_seconds == [2, 4, 8]
         assert task.retry_condition_fn is _is_transient_io

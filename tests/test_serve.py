@@ -392,7 +392,9 @@ def test_prefect_deploy_creates_the_same_deployment(server: Server, scenario: Sc
     assert deployed["parameters"] == {
         "inputs": ["sample_pages"],
         "warehouse": "warehouse/news.duckdb",
+        "wait": True,
     }
+    assert served["parameters"]["wait"] is True
     assert [s["schedule"]["cron"] for s in deployed["schedules"]] == ["0 * * * *"]
     assert deployed["tags"] == served["tags"] == TAGS
     for deployment in (served, deployed):

@@ -13,7 +13,11 @@ create table if not exists ingest_run (
     entities integer not null,
     mentions integer not null,
     dq_result varchar not null,
-    newsflow_version varchar not null
+    newsflow_version varchar not null,
+    -- Added by migration 001: columns that migrations add go last, so that a warehouse
+    -- created now and an upgraded one have their columns in the same order.
+    kind varchar not null,
+    files_missing integer not null
 );
 
 comment on table ingest_run is 'One row per published run of newsflow: when it ran and what it did.';
@@ -21,7 +25,7 @@ comment on column ingest_run.run_id is 'Key of the run (UTC start time and a ran
 comment on column ingest_run.started_at is 'When the run started (UTC).';
 comment on column ingest_run.finished_at is 'When the run published the warehouse (UTC).';
 comment on column ingest_run.status is 'completed for every published run (failed runs publish nothing).';
-comment on column ingest_run.files_seen is 'Files found in the input folders: loaded + unchanged + quarantined + ignored.';
+comment on column ingest_run.files_seen is 'Files found in the input folders: loaded + unchanged + quarantined + ignored. 0 for reparse runs.';
 comment on column ingest_run.files_loaded is 'Files parsed and loaded by this run (new or changed).';
 comment on column ingest_run.files_unchanged is 'Files skipped because the warehouse already holds their current content.';
 comment on column ingest_run.files_quarantined is 'Files set aside with a reason (see quarantine).';
@@ -32,3 +36,5 @@ comment on column ingest_run.entities is 'Distinct entities mentioned in the war
 comment on column ingest_run.mentions is 'Rows in entity_mention after the run.';
 comment on column ingest_run.dq_result is 'Outcome of the data-quality gate: passed, warnings (a soft rule missed its threshold) or pages_quarantined (pages broke a row rule and were set aside); per rule in dq_result.';
 comment on column ingest_run.newsflow_version is 'newsflow version that made the run.';
+comment on column ingest_run.kind is 'ingest (pages read from the input folders) or reparse (derived tables rebuilt from the stored page text).';
+comment on column ingest_run.files_missing is 'Files in source_file that this run did not find (status missing); their rows are kept.';

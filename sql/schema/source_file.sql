@@ -12,7 +12,7 @@ comment on table source_file is 'Manifest of every page file newsflow has seen, 
 comment on column source_file.source_path is 'Path of the file relative to its input folder.';
 comment on column source_file.size_bytes is 'File size when last seen; NULL when it could not be examined.';
 comment on column source_file.modified_at is 'File modification time when last seen (UTC); NULL when it could not be examined.';
-comment on column source_file.sha256 is 'SHA-256 of the file bytes; NULL when they could not be read.';
+comment on column source_file.sha256 is 'SHA-256 of the file bytes when last read; NULL when they could not be read. Files whose size and modification time did not change are not read again.';
 comment on column source_file.first_seen_run is 'ingest_run.run_id of the first run that saw the file.';
 comment on column source_file.last_seen_run is 'ingest_run.run_id of the last run that saw the file.';
-comment on column source_file.status is 'loaded, unchanged (already loaded with this content) or quarantined, as of the last run that saw the file.';
+comment on column source_file.status is 'loaded, unchanged (already loaded with this content) or quarantined, as of the last run that saw the file; missing when the latest run did not find it (its rows are kept).';

@@ -1,0 +1,95 @@
+"""Bring a warehouse file's schema up to date: ordered migrations from sql/migrations."""
+
+import re
+from datetime import UTC, datetime
+from importlib.metadata import version
+
+import duckdb
+
+from flows.schema import create_tables
+from flows.sqlfiles import SQL_DIR, sql
+
+_MIGRATION_NAME = re.compile(r"(?P<version>\d{3})_\w+")
+
+
+class SchemaVersionError(Exception):
+    """The warehouse was written by a newer newsflow than this one."""
+
+
+def migrations() -> list[tuple[int, str]]:
+    """(version, name) of every migration in sql/migrations, in the order they apply."""
+    found = []
+    for path in (SQL_DIR / "migrations").glob("*.sql"):
+        match = _MIGRATION_NAME.fullmatch(path.stem)
+        if match is None:
+            raise ValueError(f"sql/migrations/{path.name}: name migrations NNN_what_they_do.sql")
+        found.append((int(match["version"]), path.stem))
+    found.sort()
+    numbers = [number for number, _ in found]
+    if numbers != list(range(1, len(found) + 1)):
+        raise ValueError(f"sql/migrations must be numbered 001, 002, ... without gaps: {numbers}")
+    return found
+
+
+def latest_version() -> int:
+    """The schema version this newsflow writes."""
+    return len(migrations())
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The schema version of the attached warehouse; None when it holds no tables yet.
+
+    Warehouses from before versions were recorded (newsflow 0.1.0) are version 0.
+    """
+    tables = {
+        name
+        for (name,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = current_database()"
+        ).fetchall()
+    }
+    if "schema_version" in tables:
+        row = con.execute("select max(version) from schema_version").fetchone()
+        return row[0] if row and row[0] is not None else 0
+    return 0 if "article" in tables else None
+
+
+def upgrade(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Create the tables of an empty warehouse, or migrate an older one in place; return the
+    migrations applied.
+
+    Each migration runs in its own transaction against the schema of the version before it,
+    so a failure leaves the file at the last version reached. Tables that no migration
+    touches, and every description, come from sql/schema afterwards.
+    """
+    current = current_version(con)
+    latest = latest_version()
+    newsflow_version = version("newsflow")
+    if current is None:
+        create_tables(con)
+        _record(con, latest, "created", newsflow_version)
+        return []
+    if current > latest:
+        raise SchemaVersionError(
+            f"the warehouse has schema version {current}, newer than this newsflow "
+            f"({newsflow_version}, schema version {latest}) knows; upgrade newsflow"
+        )
+    applied = []
+    con.execute(sql("schema/schema_version"))
+    for number, name in migrations()[current:]:
+        con.execute("begin")
+        try:
+            con.execute(sql(f"migrations/{name}"))
+            _record(con, number, name, newsflow_version)
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+        applied.append(name)
+    create_tables(con)
+    return applied
+
+
+def _record(con: duckdb.DuckDBPyConnection, number: int, name: str, by: str) -> None:
+    con.execute(
+        sql("load/schema_version"), [number, name, datetime.now(UTC).replace(tzinfo=None), by]
+    )

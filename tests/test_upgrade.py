@@ -1,0 +1,91 @@
+"""Schema versions: a warehouse of an older newsflow is migrated in place, keeping its rows."""
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows import schema, upgrade
+from flows.load import Candidate, RunCounts
+
+WHEN = datetime(2026, 11, 22, 12, 0)
+COUNTS = RunCounts(
+    files_seen=0, files_loaded=0, files_unchanged=0, files_quarantined=0, files_ignored=0
+)
+# How a table looks to a BI tool: every column's position, type, constraints and description.
+LAYOUT = """
+    select table_name, column_index, column_name, data_type, is_nullable, column_default, comment
+    from duckdb_columns()
+    where database_name = current_database() and not internal
+    order by table_name, column_index
+"""
+
+
+# Tables newsflow 0.1.0 did not have.
+NEW_TABLES = ("schema_version", "dq_result")
+
+
+def rows_of_every_table(path: Path) -> dict[str, list[tuple]]:
+    """Every row of the tables newsflow 0.1.0 had."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {
+            table: con.execute(f"select * from {table} order by all").fetchall()
+            for table in schema.TABLES
+            if table not in NEW_TABLES
+        }
+
+
+def test_migrations_are_numbered_from_one_without_gaps():
+    numbers = [number for number, _ in upgrade.migrations()]
+
+    assert numbers == list(range(1, upgrade.latest_version() + 1))
+    assert upgrade.latest_version() >= 1
+
+
+def test_an_old_warehouse_is_upgraded_in_place_without_losing_rows(v0_warehouse: Path):
+    old = v0_warehouse
+    before = rows_of_every_table(old)
+    assert all(before.values())
+
+    candidate = Candidate.prepare(old, "r1")
+    candidate.publish("r1", WHEN, WHEN, COUNTS, "passed", "test")
+
+    after = rows_of_every_table(old)
+    old_run, new_run = after.pop("ingest_run")
+    assert after == {table: rows for table, rows in before.items() if table != "ingest_run"}
+    # The run of 0.1.0 keeps its values, with kind and files_missing filled in after them.
+    assert old_run == (*before["ingest_run"][0], "ingest", 0)
+    assert new_run[0] == "r1"
+    with duckdb.connect(str(old), read_only=True) as con:
+        versions = con.execute("select version, name from schema_version order by 1").fetchall()
+    assert versions == upgrade.migrations()
+
+
+def test_an_upgraded_warehouse_has_the_layout_of_a_new_one(v0_warehouse: Path, tmp_path: Path):
+    old, new = v0_warehouse, tmp_path / "new" / "news.duckdb"
+
+    Candidate.prepare(old, "r1").publish("r1", WHEN, WHEN, COUNTS, "passed", "test")
+    Candidate.prepare(new, "r1").publish("r1", WHEN, WHEN, COUNTS, "passed", "test")
+
+    with duckdb.connect(str(old), read_only=True) as con:
+        upgraded = con.execute(LAYOUT).fetchall()
+    with duckdb.connect(str(new), read_only=True) as con:
+        created = con.execute(LAYOUT).fetchall()
+        versions = con.execute("select version, name from schema_version").fetchall()
+    assert upgraded == created
+    assert versions == [(upgrade.latest_version(), "created")]
+
+
+def test_a_warehouse_from_a_newer_newsflow_is_refused_untouched(tmp_path: Path):
+    newer = tmp_path / "news.duckdb"
+    Candidate.prepare(newer, "r1").publish("r1", WHEN, WHEN, COUNTS, "passed", "test")
+    with duckdb.connect(str(newer)) as con:
+        con.execute("insert into schema_version values (999, 'from_the_future', now(), '9.9')")
+    published = newer.read_bytes()
+
+    with pytest.raises(upgrade.SchemaVersionError, match="schema version 999, newer than"):
+        Candidate.prepare(newer, "r2")
+
+    assert newer.read_bytes() == published
+    assert [path.name for path in tmp_path.iterdir()] == ["news.duckdb"]
