@@ -2,13 +2,13 @@
 
 import csv
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from flows.parse import stable_id
-from flows.schema import conform, polars_schema
+from flows.schema import conform
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
 # The curated domain layer (hand-kept) and the base layer (built by flows.reference.build).
@@ -34,6 +34,9 @@ CANDIDATE_SCHEMA = pl.Schema(
         "char_start": pl.Int32(),
         "char_end": pl.Int32(),
     }
+)
+SPAN_SCHEMA = pl.Schema(
+    {"idx": pl.UInt32(), "char_start": pl.Int32(), "char_end": pl.Int32(), "surface": pl.String()}
 )
 # Upper-case spellings (`SYRIA`) are matched for names at least this long: shorter ones are
 # acronyms already, or collide with them.
@@ -173,29 +176,33 @@ def text_fields(article: pl.DataFrame, comment: pl.DataFrame) -> pl.DataFrame:
 def find_mentions(texts: pl.DataFrame, gazetteer: Gazetteer) -> pl.DataFrame:
     """Gazetteer mentions only: every surface form in `texts` as a whole word; where matches
     overlap the longest wins (`Greater Idlib` over `Idlib`). Offsets are in characters."""
-    spans = match_spans(texts, gazetteer.entity_of_surface)
-    return _mentions(texts, spans, gazetteer.entity_of_surface, "gazetteer")
+    owner = gazetteer.entity_of_surface
+    spans = match_spans(texts, owner).with_columns(
+        entity_id=pl.col("surface").replace_strict(owner, return_dtype=pl.String)
+    )
+    return _mentions(texts, spans, pl.lit("gazetteer"))
 
 
 def extract_entities(texts: pl.DataFrame, gazetteer: Gazetteer) -> Extraction:
-    """The entity stage: discover names the gazetteer lacks, then match gazetteer and
-    discovered names together (longest wins), and place the untyped candidates."""
+    """The entity stage: discover names the gazetteer lacks, then match gazetteer names,
+    discovered names and untyped candidate names in one pass (longest wins)."""
     found = discover(texts, gazetteer)
     owner = dict(gazetteer.entity_of_surface)
-    discovered_owner = {}
-    for name, entity_id in found.entity.select("name", "entity_id").iter_rows():
-        if name not in owner:
-            owner[name] = discovered_owner[name] = entity_id
-    spans = match_spans(texts, owner)
-    is_discovered = pl.col("surface").is_in(list(discovered_owner))
-    mention = pl.concat(
-        [
-            _mentions(texts, spans.filter(~is_discovered), owner, "gazetteer"),
-            _mentions(texts, spans.filter(is_discovered), owner, "discovery"),
-        ]
+    discovered = [name for name in found.entity["name"] if name not in owner]
+    owner.update(zip(found.entity["name"], found.entity["entity_id"], strict=True))
+    owner.update((name, "") for name in found.candidate_names if name not in owner)
+    spans = match_spans(texts, owner).with_columns(
+        entity_id=pl.col("surface").replace_strict(owner, return_dtype=pl.String)
     )
-    candidate_names = [n for n in found.candidate_names if n not in owner]
-    candidate = _candidates(texts, spans, candidate_names)
+    named = spans.filter(pl.col("entity_id") != "")
+    extractor = pl.when(pl.col("surface").is_in(discovered)).then(pl.lit("discovery"))
+    mention = _mentions(texts, named, extractor.otherwise(pl.lit("gazetteer")))
+    candidate = (
+        spans.filter(pl.col("entity_id") == "")
+        .join(_text_keys(texts), on="idx")
+        .select(pl.col("surface").alias("name"), *CANDIDATE_SCHEMA.names()[1:])
+        .cast(CANDIDATE_SCHEMA)
+    )
     entity = found.entity.filter(pl.col("entity_id").is_in(mention["entity_id"].implode()))
     return Extraction(mention, entity, candidate)
 
@@ -203,42 +210,70 @@ def extract_entities(texts: pl.DataFrame, gazetteer: Gazetteer) -> Extraction:
 def match_spans(texts: pl.DataFrame, owner: dict[str, str]) -> pl.DataFrame:
     """Whole-word, longest-leftmost matches of the surface forms in `owner`: one row per
     match with the text's row number (`idx`), character offsets and the surface."""
-    patterns = list(owner)
-    empty = pl.DataFrame(
-        schema={"idx": pl.UInt32(), "char_start": pl.Int64(), "char_end": pl.Int64(),
-                "surface": pl.String()}  # fmt: skip
-    )
+    # Leftmost-first Aho-Corasick with the longest patterns first is leftmost-longest.
+    patterns = sorted(owner, key=lambda pattern: (-len(pattern.encode()), pattern))
     if not patterns or texts.is_empty():
-        return empty
+        return pl.DataFrame(schema=SPAN_SCHEMA)
     hits = (
         texts.with_row_index("idx")
         .select(
             "idx",
             "text",
             ascii=pl.col("text").str.len_bytes() == pl.col("text").str.len_chars(),
-            byte_start=pl.col("text").str.find_many(patterns, overlapping=True),
-            surface=pl.col("text").str.extract_many(patterns, overlapping=True),
+            byte_start=pl.col("text").str.find_many(patterns, leftmost=True),
+            surface=pl.col("text").str.extract_many(patterns, leftmost=True),
         )
         .filter(pl.col("surface").list.len() > 0)
         .explode("byte_start", "surface")
         .with_columns(pl.col("byte_start").cast(pl.Int64))
-        .with_columns(byte_end=pl.col("byte_start") + pl.col("surface").str.len_bytes())
     )
     text_bytes = pl.col("text").cast(pl.Binary)
-    whole_words = hits.filter(
-        ~_is_word_char(_char_before(text_bytes, pl.col("byte_start"))),
-        ~_is_word_char(_char_after(text_bytes, pl.col("byte_end"))),
-    ).select(
-        "idx",
-        "surface",
-        char_start=pl.when("ascii")
+    byte_end = pl.col("byte_start") + pl.col("surface").str.len_bytes()
+    checked = hits.filter(
+        ~_is_word_char(_char_before(text_bytes, pl.col("byte_start")))
+    ).with_columns(whole=~_is_word_char(_char_after(text_bytes, byte_end)))
+    whole_words = pl.concat(
+        [checked.filter("whole"), _shorter_whole_words(checked.filter(~pl.col("whole")), owner)]
+    )
+    char_start = (
+        pl.when("ascii")
         .then(pl.col("byte_start"))
         .otherwise(text_bytes.bin.head(pl.col("byte_start")).cast(pl.String).str.len_chars())
-        .cast(pl.Int64),
-        length=pl.col("surface").str.len_chars().cast(pl.Int64),
+        .cast(pl.Int64)
     )
-    return _longest_leftmost(whole_words).select(
-        "idx", "char_start", char_end=pl.col("char_start") + pl.col("length"), surface="surface"
+    return (
+        whole_words.select("idx", "surface", char_start=char_start)
+        .with_columns(char_end=pl.col("char_start") + pl.col("surface").str.len_chars())
+        .select(SPAN_SCHEMA.names())
+        .cast(SPAN_SCHEMA)
+        .sort("idx", "char_start")
+    )
+
+
+def _shorter_whole_words(failed: pl.DataFrame, owner: dict[str, str]) -> pl.DataFrame:
+    """Where the longest match runs into a word (`Deir ez-Zor Governorates`), the longest
+    shorter surface form at the same place that ends at a word boundary (`Deir ez-Zor`)."""
+    prefixes = [
+        (surface, surface[:cut])
+        for surface in failed["surface"].unique()
+        for cut in range(1, len(surface))
+        if not surface[cut].isalnum() and surface[:cut] in owner
+    ]
+    if not prefixes:
+        return failed.clear()
+    text_bytes = pl.col("text").cast(pl.Binary)
+    shorter = pl.DataFrame(prefixes, schema=["surface", "prefix"], orient="row")
+    return (
+        failed.join(shorter, on="surface")
+        .with_columns(surface="prefix")
+        .filter(
+            ~_is_word_char(
+                _char_after(text_bytes, pl.col("byte_start") + pl.col("surface").str.len_bytes())
+            )
+        )
+        .sort(pl.col("surface").str.len_bytes(), descending=True)
+        .unique(["idx", "byte_start"], keep="first")
+        .select(failed.columns)
     )
 
 
@@ -272,80 +307,31 @@ def _is_word_char(char: pl.Expr) -> pl.Expr:
     return char.str.contains(r"^[\p{L}\p{N}\p{M}]").fill_null(False)
 
 
-def _longest_leftmost(spans: pl.DataFrame) -> pl.DataFrame:
-    """Keep, left to right, each span that starts after the last kept one ends; at one start
-    the longest. Vectorised for the usual text; texts whose overlaps chain (a dropped span
-    reaching past the one that beat it) get the exact greedy pass."""
-    ordered = spans.sort("idx", "char_start", pl.col("length"), descending=[False, False, True])
-    end = pl.col("char_start") + pl.col("length")
-    covered = end.cum_max().shift(1).over("idx")
-    marked = ordered.with_columns(
-        keep=covered.is_null() | (pl.col("char_start") >= covered),
-        reaches_past=end > covered,
-    )
-    chained = marked.filter(~pl.col("keep") & pl.col("reaches_past"))["idx"].unique()
-    simple = marked.filter(pl.col("keep"), ~pl.col("idx").is_in(chained.implode()))
-    exact = []
-    for _, group in marked.filter(pl.col("idx").is_in(chained.implode())).group_by("idx"):
-        last_end = -1
-        for row in group.sort("char_start", "length", descending=[False, True]).iter_rows(
-            named=True
-        ):
-            if row["char_start"] >= last_end:
-                exact.append(row)
-                last_end = row["char_start"] + row["length"]
-    kept = pl.concat([simple, pl.DataFrame(exact, schema=marked.schema)])
-    return kept.select("idx", "surface", "char_start", "length").sort("idx", "char_start")
+def _text_keys(texts: pl.DataFrame) -> pl.DataFrame:
+    return texts.select("article_id", "comment_id", "field").with_row_index("idx")
 
 
-def _mentions(
-    texts: pl.DataFrame, spans: pl.DataFrame, owner: dict[str, str], extractor: str
-) -> pl.DataFrame:
-    located = spans.join(
-        texts.select("article_id", "comment_id", "field").with_row_index("idx"), on="idx"
-    ).with_columns(entity_id=pl.col("surface").replace_strict(owner, return_dtype=pl.String))
-    ids = [
-        stable_id(article_id, comment_id, field, start, entity_id)
-        for article_id, comment_id, field, start, entity_id in located.select(
-            "article_id", "comment_id", "field", "char_start", "entity_id"
-        ).iter_rows()
-    ]
+def _mentions(texts: pl.DataFrame, spans: pl.DataFrame, extractor: pl.Expr) -> pl.DataFrame:
+    """entity_mention rows of `spans` (which carry their entity_id). A text holds one mention
+    per start offset, so the text's key and the offset make a stable mention key."""
+    text_key = pl.coalesce("comment_id", "field")
     return conform(
-        located.with_columns(
-            mention_id=pl.Series(ids, dtype=pl.String()), extractor=pl.lit(extractor)
+        spans.join(_text_keys(texts), on="idx").with_columns(
+            mention_id=pl.concat_str(
+                "article_id", text_key, pl.col("char_start").cast(pl.String), separator="/"
+            ),
+            extractor=extractor,
         ),
         "entity_mention",
     )
 
 
-def _candidates(texts: pl.DataFrame, entity_spans: pl.DataFrame, names: list[str]) -> pl.DataFrame:
-    """Where the untyped candidate names occur, outside every entity mention."""
-    spans = match_spans(texts, dict.fromkeys(names, ""))
-    if spans.is_empty():
-        return pl.DataFrame(schema=CANDIDATE_SCHEMA)
-    both = pl.concat(
-        [entity_spans.with_columns(entity=pl.lit(True)), spans.with_columns(entity=pl.lit(False))]
-    ).sort("idx", "char_start")
-    entity_end = pl.when("entity").then(pl.col("char_end"))
-    entity_start = pl.when("entity").then(pl.col("char_start"))
-    outside = both.with_columns(
-        before=entity_end.cum_max().shift(1).over("idx"),
-        after=entity_start.reverse().cum_min().reverse().shift(-1).over("idx"),
-    ).filter(
-        ~pl.col("entity"),
-        pl.col("before").is_null() | (pl.col("char_start") >= pl.col("before")),
-        pl.col("after").is_null() | (pl.col("char_end") <= pl.col("after")),
-    )
-    located = outside.join(
-        texts.select("article_id", "comment_id", "field").with_row_index("idx"), on="idx"
-    )
-    return located.select(name="surface", *CANDIDATE_SCHEMA.names()[1:]).cast(CANDIDATE_SCHEMA)
-
-
 # Discovery: capitalised names the gazetteer lacks, typed by the words around them.
 
 _TOKEN = r"\p{Lu}[\p{L}\p{M}]*(?:['’\-][\p{L}\p{M}]+)*"  # noqa: RUF001
-_PARTICLE = r"(?:al|el|ad|ash|as|at|ar|an|az|ez|ed|adh|ath)-\p{Lu}[\p{L}\p{M}]*(?:['’\-][\p{L}\p{M}]+)*"  # noqa: E501, RUF001
+_PARTICLE = (
+    r"(?:al|el|ad|ash|as|at|ar|an|az|ez|ed|adh|ath)-\p{Lu}[\p{L}\p{M}]*(?:['’\-][\p{L}\p{M}]+)*"  # noqa: RUF001
+)
 _LINK = r"(?:bin|ibn|bint|abu|de|da|del|di|du|van|von|der|den|al|el|la|le|ul)"
 _WORD = rf"(?:{_TOKEN}|{_PARTICLE})"
 _NAME = rf"{_WORD}(?: (?:{_LINK} ){{0,2}}{_WORD}){{0,4}}"
@@ -374,47 +360,47 @@ _DIRECTIONS = r"(?:north|south|east|west)(?:[ -]?(?:east|west))?(?:ern)?"
 # (regex with one group: the name, type, whether the words before or after make the name)
 CUES: tuple[tuple[str, str, str], ...] = (
     (
-        r"\b(?:villages?|towns?|city|township|hamlet|settlement|district|province|"
+        r"(?-u:\b)(?:villages?|towns?|city|township|hamlet|settlement|district|province|"
         r"governorate|region|neighbou?rhood|suburbs?|outskirts|countryside|vicinity|farms|"
         rf"heights|island|port|valley|airport) of ({_NAME})",
         "LOC",
         "place word",
     ),
-    (rf"\b{_DIRECTIONS} of ({_NAME})", "LOC", "direction"),
-    (rf"\b(?:near|outside|around|towards?) ({_NAME})", "LOC", "near"),
+    (rf"(?-u:\b){_DIRECTIONS} of ({_NAME})", "LOC", "direction"),
+    (rf"(?-u:\b)(?:near|outside|around|towards?) ({_NAME})", "LOC", "near"),
     (
-        rf"\b({_NAME}) (?:village|town|district|countryside|area|airbase|airport|air base|"
+        rf"(?-u:\b)({_NAME}) (?:village|town|district|countryside|area|airbase|airport|air base|"
         r"border crossing|crossing|neighbou?rhood|suburb|valley|mountains?|hills?|plain|"
-        r"governorate|province|oblast|river|lake|dam|highway|road)\b",
+        r"governorate|province|oblast|river|lake|dam|highway|road)(?-u:\b)",
         "LOC",
         "place word",
     ),
-    (rf"\b({_NAME} {_ORG_WORDS})\b", "ORG", "organisation word"),
+    (rf"(?-u:\b)({_NAME} {_ORG_WORDS})(?-u:\b)", "ORG", "organisation word"),
     (
-        r"\b((?:Ministry|Department|Office|Directorate|Bureau|Council|Committee|Party|Front|"
+        r"(?-u:\b)((?:Ministry|Department|Office|Directorate|Bureau|Council|Committee|Party|Front|"
         r"Union|University|Institute|Academy|League|Federation|Movement|Organi[sz]ation|"
         rf"Commission|Agency|Court|Assembly) (?:of|for) (?:the )?{_NAME})",
         "ORG",
         "organisation of",
     ),
-    (rf"\b({_ARABIC_GROUP})", "ORG", "group name"),
-    (rf"\b{_TITLES} ({_NAME})", "PERSON", "title"),
+    (rf"(?-u:\b)({_ARABIC_GROUP})", "ORG", "group name"),
+    (rf"(?-u:\b){_TITLES} ({_NAME})", "PERSON", "title"),
     (
-        rf"\b({_NAME}), (?:the |a |an )?(?:[\p{{L}}-]+ ){{0,4}}(?:spokes(?:man|woman|person)|"
+        rf"(?-u:\b)({_NAME}), (?:the |a |an )?(?:[\p{{L}}-]+ ){{0,4}}(?:spokes(?:man|woman|person)|"
         r"commander|leader|head|chief|minister|president|founder|journalist|analyst|"
         r"adviser|advisor|envoy|ambassador|senator|lawmaker|general|colonel|director|"
-        r"chairman|correspondent|editor|professor)\b",
+        r"chairman|correspondent|editor|professor)(?-u:\b)",
         "PERSON",
         "title",
     ),
     (
-        rf"\b({_TOKEN} {_TOKEN}) (?:said|says|told|stated|added|noted|wrote|tweeted)\b",
+        rf"(?-u:\b)({_TOKEN} {_TOKEN}) (?:said|says|told|stated|added|noted|wrote|tweeted)(?-u:\b)",
         "PERSON",
         "speech",
     ),
 )
 # A capitalised name in mid-sentence: no cue says what it is.
-_MID_SENTENCE = rf"[\p{{Ll}}\p{{N}},;:] ({_NAME})"
+_MID_SENTENCE = rf"[a-z0-9,;:] ({_NAME})"
 # Sentence openers, articles and titles that a capitalised run can start with.
 _LEADING_WORDS = (
     r"^(?:(?:The|A|An|And|But|Or|Of|In|On|At|To|For|From|By|As|If|When|While|After|Before|"
@@ -479,7 +465,8 @@ def discover(texts: pl.DataFrame, gazetteer: Gazetteer) -> Discovery:
     untyped = _clean(
         _extract(prose, _MID_SENTENCE).with_columns(cue=pl.lit("mid-sentence")), gazetteer
     ).filter("distinctive", ~pl.col("name").is_in(votes["name"].implode()))
-    return Discovery(entity, sorted(set(untyped["name"])))
+    names = set(untyped["name"])
+    return Discovery(entity, sorted(names - set(_holding_known_names(names, gazetteer, "any"))))
 
 
 def _inside_known_names(names: pl.Series, gazetteer: Gazetteer) -> list[str]:
@@ -491,13 +478,21 @@ def _inside_known_names(names: pl.Series, gazetteer: Gazetteer) -> list[str]:
         return []
     known = pl.DataFrame({"text": ["\n".join(gazetteer.entity_of_surface)]})
     part_of_known = set(known["text"].str.extract_many(unique, overlapping=True).explode())
+    holding = _holding_known_names(unique, gazetteer, "PERSON or ORG")
+    return sorted((part_of_known - set(gazetteer.entity_of_surface)) | set(holding))
+
+
+def _holding_known_names(names: Iterable[str], gazetteer: Gazetteer, kinds: str) -> list[str]:
+    """The names that contain a gazetteer name: of any type, or a PERSON or ORG one."""
+    unique = sorted(names)
     holders = pl.DataFrame(
         {"article_id": unique, "comment_id": None, "field": "body", "text": unique},
         schema=TEXT_SCHEMA,
     )
     held = find_mentions(holders, gazetteer).join(gazetteer.entities, on="entity_id")
-    holding = set(held.filter(pl.col("type") != "LOC")["article_id"])
-    return sorted((part_of_known - set(gazetteer.entity_of_surface)) | holding)
+    if kinds != "any":
+        held = held.filter(pl.col("type") != "LOC")
+    return held["article_id"].unique().to_list()
 
 
 def _extract(texts: pl.DataFrame, pattern: str) -> pl.DataFrame:

@@ -126,7 +126,8 @@ def slug(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """`Ţarţūs` -> `Tartus`, `Ra’s al ‘Ayn` -> `Ras al Ayn`: what English news text writes."""
+    """`Ţarţūs` -> `Tartus`, `Ra's al 'Ayn` (curly quotes) -> `Ras al Ayn`: what English news
+    text writes."""
     decomposed = unicodedata.normalize("NFKD", text)
     ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     ascii_only = re.sub(r"[‘’ʼʻ`´']", "", ascii_only)  # noqa: RUF001
@@ -195,9 +196,9 @@ def cities(words: set[str]) -> list[Place]:
         name = fold(city["name"]) if focus else city["name"]
         if not _usable_name(name, words):
             continue
-        if not focus and population < LARGE_CITY:
-            if zipf_frequency(name, "en") >= NAME_ZIPF_LIMIT:
-                continue
+        ordinary = zipf_frequency(name, "en") >= NAME_ZIPF_LIMIT
+        if not focus and population < LARGE_CITY and ordinary:
+            continue
         aliases = {city["name"], fold(city["name"])}
         if focus:
             aliases |= {
