@@ -25,16 +25,6 @@ TEXT_SCHEMA = pl.Schema(
         "text": pl.String(),
     }
 )
-CANDIDATE_SCHEMA = pl.Schema(
-    {
-        "name": pl.String(),
-        "article_id": pl.String(),
-        "comment_id": pl.String(),
-        "field": pl.String(),
-        "char_start": pl.Int32(),
-        "char_end": pl.Int32(),
-    }
-)
 SPAN_SCHEMA = pl.Schema(
     {"idx": pl.UInt32(), "char_start": pl.Int32(), "char_end": pl.Int32(), "surface": pl.String()}
 )
@@ -197,11 +187,11 @@ def extract_entities(texts: pl.DataFrame, gazetteer: Gazetteer) -> Extraction:
     named = spans.filter(pl.col("entity_id") != "")
     extractor = pl.when(pl.col("surface").is_in(discovered)).then(pl.lit("discovery"))
     mention = _mentions(texts, named, extractor.otherwise(pl.lit("gazetteer")))
-    candidate = (
+    candidate = conform(
         spans.filter(pl.col("entity_id") == "")
         .join(_text_keys(texts), on="idx")
-        .select(pl.col("surface").alias("name"), *CANDIDATE_SCHEMA.names()[1:])
-        .cast(CANDIDATE_SCHEMA)
+        .with_columns(name="surface", mention_id=_mention_key()),
+        "candidate_mention",
     )
     entity = found.entity.filter(pl.col("entity_id").is_in(mention["entity_id"].implode()))
     return Extraction(mention, entity, candidate)
@@ -314,15 +304,18 @@ def _text_keys(texts: pl.DataFrame) -> pl.DataFrame:
 def _mentions(texts: pl.DataFrame, spans: pl.DataFrame, extractor: pl.Expr) -> pl.DataFrame:
     """entity_mention rows of `spans` (which carry their entity_id). A text holds one mention
     per start offset, so the text's key and the offset make a stable mention key."""
-    text_key = pl.coalesce("comment_id", "field")
     return conform(
         spans.join(_text_keys(texts), on="idx").with_columns(
-            mention_id=pl.concat_str(
-                "article_id", text_key, pl.col("char_start").cast(pl.String), separator="/"
-            ),
-            extractor=extractor,
+            mention_id=_mention_key(), extractor=extractor
         ),
         "entity_mention",
+    )
+
+
+def _mention_key() -> pl.Expr:
+    text_key = pl.coalesce("comment_id", "field")
+    return pl.concat_str(
+        "article_id", text_key, pl.col("char_start").cast(pl.String), separator="/"
     )
 
 

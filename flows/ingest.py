@@ -61,9 +61,9 @@ def parse_task(
 @task(name="extract entities", cache_policy=NO_CACHE)
 def entities_task(
     article: pl.DataFrame, comment: pl.DataFrame, gazetteer: entities.Gazetteer
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+) -> tuple[entities.Extraction, pl.DataFrame]:
     texts = entities.text_fields(article, comment)
-    return entities.find_mentions(texts, gazetteer), texts
+    return entities.extract_entities(texts, gazetteer), texts
 
 
 @task(name="validate", cache_policy=NO_CACHE)
@@ -81,9 +81,12 @@ def load_task(
     article: pl.DataFrame,
     comment: pl.DataFrame,
     mention: pl.DataFrame,
+    candidate_mention: pl.DataFrame,
 ) -> None:
     page_rows = pages.join(article.select("source_path", "article_id"), on="source_path")
-    candidate.write_batch(run_id, page_rows.rename({"text": "raw_text"}), article, comment, mention)
+    candidate.write_batch(
+        run_id, page_rows.rename({"text": "raw_text"}), article, comment, mention, candidate_mention
+    )
 
 
 @task(name="publish", cache_policy=NO_CACHE)
@@ -91,11 +94,11 @@ def publish_task(
     candidate: Candidate,
     summary: RunSummary,
     started_at: datetime,
-    gazetteer: entities.Gazetteer,
+    entity: pl.DataFrame,
     manifest: pl.DataFrame,
     quarantine: pl.DataFrame,
 ) -> dict[str, int]:
-    candidate.write_run(summary.run_id, gazetteer.entities, manifest, quarantine)
+    candidate.write_run(summary.run_id, entity, manifest, quarantine)
     candidate.check_relationships()
     counts = RunCounts(
         files_seen=summary.files_seen,
@@ -134,8 +137,12 @@ def ingest(
         gazetteer = entities.load_gazetteer()
         candidate = Candidate.prepare(settings.warehouse, run_id)
         try:
-            manifest, quarantine = _run_batches(candidate, settings, discovery, gazetteer, summary)
-            totals = publish_task(candidate, summary, started_at, gazetteer, manifest, quarantine)
+            discovered: list[pl.DataFrame] = []
+            manifest, quarantine = _run_batches(
+                candidate, settings, discovery, gazetteer, summary, discovered
+            )
+            entity = pl.concat([gazetteer.entities, *discovered]).unique("entity_id", keep="first")
+            totals = publish_task(candidate, summary, started_at, entity, manifest, quarantine)
         except BaseException:
             candidate.discard()
             raise
@@ -153,9 +160,10 @@ def _run_batches(
     discovery: extract.Discovery,
     gazetteer: entities.Gazetteer,
     summary: RunSummary,
+    discovered: list[pl.DataFrame],
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Read, parse, extract, validate and load every batch; return the file manifest and the
-    quarantined files."""
+    quarantined files, and add each batch's discovered entities to `discovered`."""
     entity_ids = gazetteer.entities["entity_id"].to_list()
     known = candidate.known_pages()
     files = discovery.files
@@ -169,10 +177,15 @@ def _run_batches(
             pages, unreadable = read_task(batch, settings)
             changed = extract.drop_unchanged(pages, known, parse.PARSER_VERSION)
             article, comment, unparsable = parse_task(changed, pool)
-            mention, texts = entities_task(article, comment, gazetteer)
-            frames = quality.checked_frames(article, comment, mention, texts)
-            summary.rules_checked = validate_task(frames, entity_ids)
-            load_task(candidate, summary.run_id, changed, article, comment, mention)
+            found, texts = entities_task(article, comment, gazetteer)
+            discovered.append(found.entity)
+            frames = quality.checked_frames(article, comment, found.mention, texts)
+            summary.rules_checked = validate_task(
+                frames, entity_ids + found.entity["entity_id"].to_list()
+            )
+            load_task(
+                candidate, summary.run_id, changed, article, comment, found.mention, found.candidate
+            )
 
             unparsable_rows = unparsable.with_columns(
                 reason=pl.lit("unparsable"),

@@ -13,7 +13,7 @@ from typing import IO
 import duckdb
 import polars as pl
 
-from flows.schema import conform, create_tables
+from flows.schema import conform, create_tables, empty
 from flows.sqlfiles import sql
 
 # DuckDB 2.0 would write storage version 69, which the DuckDB 1.5 shell and BI drivers
@@ -113,6 +113,7 @@ class Candidate:
         article: pl.DataFrame,
         comment: pl.DataFrame,
         mention: pl.DataFrame,
+        candidate: pl.DataFrame | None = None,
     ) -> None:
         """Replace the rows of the batch's pages with their new rows, in one transaction."""
         staged = {
@@ -120,6 +121,7 @@ class Candidate:
             "article": conform(article.with_columns(loaded_by_run=pl.lit(run_id)), "article"),
             "comment": conform(comment, "comment"),
             "entity_mention": conform(mention, "entity_mention"),
+            "candidate_mention": empty("candidate_mention") if candidate is None else candidate,
         }
         self._transaction(staged, [sql("load/delete_replaced_rows"), *_inserts(*staged)])
 
@@ -130,14 +132,15 @@ class Candidate:
         source_files: pl.DataFrame,
         quarantine: pl.DataFrame,
     ) -> None:
-        """Record the reference entities, the file manifest and the quarantined files."""
+        """Record the entities (the gazetteer's and those discovered), the file manifest and the
+        quarantined files."""
         staged = {
             "entity": conform(entity, "entity"),
             "source_file": conform(source_files, "source_file"),
             "quarantine": conform(quarantine.with_columns(run_id=pl.lit(run_id)), "quarantine"),
         }
         statements = [
-            "delete from entity",
+            sql("load/entity"),
             *_inserts("entity", "quarantine"),
             sql("load/source_file"),
         ]
