@@ -42,6 +42,9 @@ class Gazetteer:
     entity_of_surface: dict[str, str]
     common_words: frozenset[str] = frozenset()
     not_names: frozenset[str] = frozenset()
+    # Surface forms that are also first names or parts of longer names (`Vladimir` the city,
+    # `Nasser` the president): not matched when another name follows (`Vladimir Rogov`).
+    loose: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ def load_gazetteer(
     """Read the curated layer and the base layer (entity_id, name, type, wikidata_id, aliases
     and any_case, both separated by |). Curated rows win: a base place that a curated entity
     names is merged into it, and a base alias a curated entity claims stays with that one."""
-    curated = _read_layer(path)
+    curated = _read_layer(path, "curated")
     owner: dict[str, str] = {}
     for row in curated:
         for surface in row["surfaces"]:
@@ -70,7 +73,7 @@ def load_gazetteer(
                     "give it to one of them only"
                 )
     rows = {row["entity_id"]: row for row in curated}
-    for row in _read_layer(base) if base is not None and base.exists() else []:
+    for row in _read_layer(base, "base") if base is not None and base.exists() else []:
         same = rows.get(row["entity_id"]) or rows.get(owner.get(row["name"], ""))
         if same is not None and same["type"] != row["type"]:
             continue
@@ -87,10 +90,14 @@ def load_gazetteer(
         target["any_case"] |= row["any_case"] & set(unclaimed)
 
     entity_of_surface = {s: e for s, e in owner.items() if s}
+    loose = set()
     for row in rows.values():
         for surface in row["surfaces"]:
-            for variant in _case_variants(surface, surface in row["any_case"]):
+            variants = [surface, *_case_variants(surface, surface in row["any_case"])]
+            for variant in variants:
                 entity_of_surface.setdefault(variant, row["entity_id"])
+            if row["layer"] == "base" or (row["type"] == "PERSON" and " " not in surface):
+                loose.update(variants)
     entities = pl.DataFrame(
         {
             "entity_id": list(rows),
@@ -105,13 +112,14 @@ def load_gazetteer(
         entity_of_surface,
         _read_words(words),
         _read_words(NOT_NAMES),
+        frozenset(loose),
     )
 
 
-def _read_layer(path: Path) -> list[dict]:
+def _read_layer(path: Path, layer: str) -> list[dict]:
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    layer = []
+    found = []
     for row in rows:
         if row["type"] not in ENTITY_TYPES:
             raise ValueError(
@@ -126,8 +134,8 @@ def _read_layer(path: Path) -> list[dict]:
                 f"{path.name}: {row['entity_id']} marks {sorted(any_case - set(surfaces))} "
                 "as any_case, but they are not its name or aliases"
             )
-        layer.append({**row, "surfaces": surfaces, "any_case": any_case})
-    return layer
+        found.append({**row, "surfaces": surfaces, "any_case": any_case, "layer": layer})
+    return found
 
 
 def _read_words(path: Path) -> frozenset[str]:
@@ -167,7 +175,7 @@ def find_mentions(texts: pl.DataFrame, gazetteer: Gazetteer) -> pl.DataFrame:
     """Gazetteer mentions only: every surface form in `texts` as a whole word; where matches
     overlap the longest wins (`Greater Idlib` over `Idlib`). Offsets are in characters."""
     owner = gazetteer.entity_of_surface
-    spans = match_spans(texts, owner).with_columns(
+    spans = match_spans(texts, owner, gazetteer.loose, gazetteer.common_words).with_columns(
         entity_id=pl.col("surface").replace_strict(owner, return_dtype=pl.String)
     )
     return _mentions(texts, spans, pl.lit("gazetteer"))
@@ -180,8 +188,18 @@ def extract_entities(texts: pl.DataFrame, gazetteer: Gazetteer) -> Extraction:
     owner = dict(gazetteer.entity_of_surface)
     discovered = [name for name in found.entity["name"] if name not in owner]
     owner.update(zip(found.entity["name"], found.entity["entity_id"], strict=True))
+    loose = set(gazetteer.loose)
+    ordinary = gazetteer.common_words
+    for name, kind, entity_id in found.entity.select("name", "type", "entity_id").iter_rows():
+        # `Yahya Saree` once named, `Saree` is the same man in the rest of the batch.
+        last = name.split(" ")[-1]
+        if kind == "PERSON" and last != name and len(last) >= 4 and last.lower() not in ordinary:
+            if last not in owner:
+                owner[last] = entity_id
+                discovered.append(last)
+                loose.add(last)
     owner.update((name, "") for name in found.candidate_names if name not in owner)
-    spans = match_spans(texts, owner).with_columns(
+    spans = match_spans(texts, owner, frozenset(loose), ordinary).with_columns(
         entity_id=pl.col("surface").replace_strict(owner, return_dtype=pl.String)
     )
     named = spans.filter(pl.col("entity_id") != "")
@@ -197,9 +215,17 @@ def extract_entities(texts: pl.DataFrame, gazetteer: Gazetteer) -> Extraction:
     return Extraction(mention, entity, candidate)
 
 
-def match_spans(texts: pl.DataFrame, owner: dict[str, str]) -> pl.DataFrame:
+def match_spans(
+    texts: pl.DataFrame,
+    owner: dict[str, str],
+    loose: frozenset[str] = frozenset(),
+    ordinary: frozenset[str] = frozenset(),
+) -> pl.DataFrame:
     """Whole-word, longest-leftmost matches of the surface forms in `owner`: one row per
-    match with the text's row number (`idx`), character offsets and the surface."""
+    match with the text's row number (`idx`), character offsets and the surface. A `loose`
+    surface followed by another capitalised name that is not an `ordinary` word (`Vladimir
+    Rogov`, `Nasser Kanaani`) or by a hyphen and a digit (`Samad-3`) is part of something else
+    and not matched, except in titles, where every word is capitalised."""
     # Leftmost-first Aho-Corasick with the longest patterns first is leftmost-longest.
     patterns = sorted(owner, key=lambda pattern: (-len(pattern.encode()), pattern))
     if not patterns or texts.is_empty():
@@ -209,6 +235,7 @@ def match_spans(texts: pl.DataFrame, owner: dict[str, str]) -> pl.DataFrame:
         .select(
             "idx",
             "text",
+            title=pl.col("field") == "title",
             ascii=pl.col("text").str.len_bytes() == pl.col("text").str.len_chars(),
             byte_start=pl.col("text").str.find_many(patterns, leftmost=True),
             surface=pl.col("text").str.extract_many(patterns, leftmost=True),
@@ -225,6 +252,15 @@ def match_spans(texts: pl.DataFrame, owner: dict[str, str]) -> pl.DataFrame:
     whole_words = pl.concat(
         [checked.filter("whole"), _shorter_whole_words(checked.filter(~pl.col("whole")), owner)]
     )
+    if loose:
+        following = text_bytes.bin.slice(byte_end, 40).cast(pl.String, strict=False)
+        next_name = following.str.extract(r"^ (\p{Lu}\p{Ll}+)", 1)
+        part_of_another = (
+            next_name.is_not_null() & ~next_name.str.to_lowercase().is_in(list(ordinary))
+        ) | following.str.contains(r"^-\d").fill_null(False)
+        whole_words = whole_words.filter(
+            ~(pl.col("surface").is_in(list(loose)) & ~pl.col("title") & part_of_another)
+        )
     char_start = (
         pl.when("ascii")
         .then(pl.col("byte_start"))
@@ -368,11 +404,24 @@ CUES: tuple[tuple[str, str, str], ...] = (
         "LOC",
         "place word",
     ),
-    (rf"(?-u:\b)({_NAME} {_ORG_WORDS})(?-u:\b)", "ORG", "organisation word"),
     (
-        r"(?-u:\b)((?:Ministry|Department|Office|Directorate|Bureau|Council|Committee|Party|Front|"
-        r"Union|University|Institute|Academy|League|Federation|Movement|Organi[sz]ation|"
-        rf"Commission|Agency|Court|Assembly) (?:of|for) (?:the )?{_NAME})",
+        rf"(?-u:\b)((?:{_TOKEN} ){{0,3}}(?:Airport|International Airport|Air Base|Airbase|"
+        r"Strait|Sea|Mountains|Valley|River|Lake|Island|Dam|Square|Palace|Bridge|"
+        r"Border Crossing|Crossing|Oil Field|Gas Field))(?-u:\b)",
+        "LOC",
+        "place name",
+    ),
+    (rf"(?-u:\b)(Mount {_NAME})", "LOC", "place name"),
+    (
+        rf"(?-u:\b)((?:\d+(?:st|nd|rd|th) )?(?:{_NAME} )?{_ORG_WORDS})(?-u:\b)",
+        "ORG",
+        "organisation word",
+    ),
+    (
+        rf"(?-u:\b)((?:{_TOKEN} ){{0,2}}(?:Ministry|Department|Office|Directorate|Bureau|Council|"
+        r"Committee|Party|Front|Union|University|Institute|Academy|League|Federation|Movement|"
+        r"Organi[sz]ation|Commission|Agency|Court|Assembly|Center|Centre|Institute) (?:of|for) "
+        rf"(?:the )?{_NAME}(?: (?:of|for|and|on) (?:the )?{_NAME}){{0,2}})",
         "ORG",
         "organisation of",
     ),
@@ -382,7 +431,8 @@ CUES: tuple[tuple[str, str, str], ...] = (
         rf"(?-u:\b)({_NAME}), (?:the |a |an )?(?:[\p{{L}}-]+ ){{0,4}}(?:spokes(?:man|woman|person)|"
         r"commander|leader|head|chief|minister|president|founder|journalist|analyst|"
         r"adviser|advisor|envoy|ambassador|senator|lawmaker|general|colonel|director|"
-        r"chairman|correspondent|editor|professor)(?-u:\b)",
+        r"chairman|correspondent|editor|professor|member|official|officer|deputy|governor|"
+        r"mayor)(?-u:\b)",
         "PERSON",
         "title",
     ),
@@ -426,9 +476,13 @@ def discover(texts: pl.DataFrame, gazetteer: Gazetteer) -> Discovery:
     typed = pl.concat(found)
     typed = _clean(typed, gazetteer).filter(
         pl.when(pl.col("cue") == "organisation word")
+        .then(pl.col("distinctive_before_suffix") | (pl.col("capitalised_before_suffix") >= 2))
+        .when(pl.col("cue") == "place name")
         .then(pl.col("distinctive_before_suffix"))
         .when(pl.col("cue").is_in(["organisation of", "group name"]))
         .then(True)
+        .when(pl.col("cue") == "speech")
+        .then(pl.col("every_word_distinctive"))
         .otherwise(pl.col("distinctive"))
     )
     typed = typed.filter(~pl.col("name").is_in(_inside_known_names(typed["name"], gazetteer)))
@@ -484,7 +538,9 @@ def _holding_known_names(names: Iterable[str], gazetteer: Gazetteer, kinds: str)
     )
     held = find_mentions(holders, gazetteer).join(gazetteer.entities, on="entity_id")
     if kinds != "any":
-        held = held.filter(pl.col("type") != "LOC")
+        # `OSCE Minsk Group` is a body of the OSCE, not a longer spelling of it.
+        at_end = pl.col("char_end") == pl.col("article_id").str.len_chars()
+        held = held.filter((pl.col("type") == "PERSON") | ((pl.col("type") == "ORG") & at_end))
     return held["article_id"].unique().to_list()
 
 
@@ -522,11 +578,14 @@ def _clean(found: pl.DataFrame, gazetteer: Gazetteer) -> pl.DataFrame:
         ~pl.col("name").is_in(list(gazetteer.not_names)),
     )
     words = pl.col("name").str.split(" ")
+    before_suffix = words.list.head(words.list.len() - 1)
     return trimmed.with_columns(
         distinctive=~words.list.eval(word_is_ordinary).list.all(),
-        distinctive_before_suffix=~words.list.head(words.list.len() - 1)
-        .list.eval(word_is_ordinary | pl.element().is_in(list(gazetteer.not_names)))
-        .list.all(),
+        every_word_distinctive=~words.list.eval(word_is_ordinary).list.any(),
+        distinctive_before_suffix=~before_suffix.list.eval(word_is_ordinary).list.all(),
+        capitalised_before_suffix=before_suffix.list.eval(
+            pl.element().str.contains(r"^\p{Lu}") & ~pl.element().is_in(list(gazetteer.not_names))
+        ).list.sum(),
     )
 
 

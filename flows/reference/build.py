@@ -51,6 +51,8 @@ WORLD_MIN_POPULATION = 150_000
 # (`Jackson`, `Victoria`) unless the city is very large.
 NAME_ZIPF_LIMIT = 4.0
 LARGE_CITY = 1_000_000
+# How frequent (Zipf) a Webster word must be to count as an everyday word.
+COMMON_ZIPF = 3.0
 MIN_NAME_LENGTH = 4
 # How alike (difflib ratio) a registry's alternate name must be to count as a spelling.
 SPELLING_SIMILARITY = 0.75
@@ -135,13 +137,22 @@ def fold(text: str) -> str:
 
 
 def common_words() -> set[str]:
-    """Lower-case everyday English words: in Webster's list as a lower-case word and among the
-    50,000 most frequent English words."""
+    """Lower-case everyday English words: in Webster's list as a lower-case word and frequent
+    (Zipf >= 3); a word Webster also lists capitalised (`Baku`, `Derby`) must be more frequent
+    still (Zipf >= 4: `derby` is, `baku` is not)."""
     from english_words import get_english_words_set
-    from wordfreq import top_n_list
+    from wordfreq import top_n_list, zipf_frequency
 
     webster = get_english_words_set(["web2"], lower=False, alpha=True)
-    return {word for word in top_n_list("en", 50_000) if word in webster and word.isalpha()}
+    words = set()
+    for word in top_n_list("en", 50_000):
+        if not word.isalpha() or word not in webster:
+            continue
+        frequency = zipf_frequency(word, "en")
+        also_a_name = word.capitalize() in webster
+        if frequency >= COMMON_ZIPF and (not also_a_name or frequency >= NAME_ZIPF_LIMIT):
+            words.add(word)
+    return words
 
 
 def countries() -> list[Place]:
@@ -235,6 +246,10 @@ def _article_variants(name: str) -> list[str]:
 def _spelling_of(alias: str, name: str) -> bool:
     """A transliteration of `name` (`Saraqeb` for `Saraqib`), not another name in another
     language's history (`Beroea` for `Aleppo`)."""
+    if len(alias) <= MIN_NAME_LENGTH or not all(
+        word[0].isupper() or re.match(r"[a-z]{1,3}-", word) for word in alias.split()
+    ):
+        return False
     return SequenceMatcher(None, alias.lower(), name.lower()).ratio() >= SPELLING_SIMILARITY
 
 
