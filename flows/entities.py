@@ -253,13 +253,18 @@ def match_spans(
         [checked.filter("whole"), _shorter_whole_words(checked.filter(~pl.col("whole")), owner)]
     )
     if loose:
-        following = text_bytes.bin.slice(byte_end, 40).cast(pl.String, strict=False)
+        is_loose = pl.col("surface").is_in(list(loose)) & ~pl.col("title")
+        # From a character boundary to the end of the text is always whole UTF-8.
+        following = text_bytes.bin.slice(byte_end).cast(pl.String)
         next_name = following.str.extract(r"^ (\p{Lu}\p{Ll}+)", 1)
         part_of_another = (
             next_name.is_not_null() & ~next_name.str.to_lowercase().is_in(list(ordinary))
-        ) | following.str.contains(r"^-\d").fill_null(False)
-        whole_words = whole_words.filter(
-            ~(pl.col("surface").is_in(list(loose)) & ~pl.col("title") & part_of_another)
+        ) | following.str.contains(r"^-\d")
+        whole_words = pl.concat(
+            [
+                whole_words.filter(~is_loose),
+                whole_words.filter(is_loose).filter(~part_of_another),
+            ]
         )
     char_start = (
         pl.when("ascii")
