@@ -193,11 +193,11 @@ def extract_entities(texts: pl.DataFrame, gazetteer: Gazetteer) -> Extraction:
     for name, kind, entity_id in found.entity.select("name", "type", "entity_id").iter_rows():
         # `Yahya Saree` once named, `Saree` is the same man in the rest of the batch.
         last = name.split(" ")[-1]
-        if kind == "PERSON" and last != name and len(last) >= 4 and last.lower() not in ordinary:
-            if last not in owner:
-                owner[last] = entity_id
-                discovered.append(last)
-                loose.add(last)
+        distinctive = len(last) >= 4 and last.lower() not in ordinary and last not in owner
+        if kind == "PERSON" and last != name and distinctive:
+            owner[last] = entity_id
+            discovered.append(last)
+            loose.add(last)
     owner.update((name, "") for name in found.candidate_names if name not in owner)
     spans = match_spans(texts, owner, frozenset(loose), ordinary).with_columns(
         entity_id=pl.col("surface").replace_strict(owner, return_dtype=pl.String)

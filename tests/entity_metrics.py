@@ -129,7 +129,7 @@ def texts_frame(documents: dict[str, dict[str, list[str]]]) -> pl.DataFrame:
             "comment_id": pl.String,
             "field": pl.String,
             "text": pl.String,
-        },  # fmt: skip
+        },
         orient="row",
     )
 
@@ -145,7 +145,7 @@ def predictions(gazetteer: Gazetteer | None = None) -> dict[tuple[str, str], lis
             part=pl.when(pl.col("field") == "comment")
             .then(pl.lit("comment"))
             .otherwise(pl.lit("article"))
-        )  # fmt: skip
+        )
         .group_by("article_id", "part", "entity_id", "name", "type")
         .agg(pl.col("surface").unique())
     )

@@ -323,7 +323,7 @@ def test_case_rules(gazetteer: Gazetteer, body: str, expected: list[str]) -> Non
 
 
 def test_possessive_and_hyphenated_compounds(gazetteer: Gazetteer) -> None:
-    body = "Assad’s troops and U.S.-backed SDF fighters on the Homs-Deir Ezzor highway."
+    body = "Assad\u2019s troops and U.S.-backed SDF fighters on the Homs-Deir Ezzor highway."
 
     assert named(gazetteer, body) == [
         ("Bashar al-Assad", "PERSON", "Assad"),
