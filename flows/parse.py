@@ -552,13 +552,13 @@ def _label_blocks(blocks: list[_Block]) -> list[int]:
     # A paragraph that opens by addressing the latest author (`Tariq, ...`) answers them: it
     # starts a new comment rather than continuing theirs.
     addresses_author = []
-    latest_author = None
+    latest_author: str | None = None
     for index, block in enumerate(blocks):
         first = block.lines[0]
         address = _ADDRESS.match(first) if latest_author and latest_author in first[:30] else None
         addresses_author.append(address is not None and address["name"] == latest_author)
         if author_scores[index] > 0:
-            latest_author = block.lines[0].split()[0]
+            latest_author = first.split()[0]
 
     # Best score of a labelling of the blocks so far that ends in each label. AUTHOR, START
     # and MORE follow TEXT, START or MORE (the best of them, kept for the way back); TEXT
