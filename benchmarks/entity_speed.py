@@ -27,24 +27,27 @@ REAL_TEXTS = [*sorted((ROOT / "sample_pages").glob("*.txt"))]
 LABELLED = ROOT / "tests" / "fixtures" / "entities"
 
 
-def real_pages() -> list[tuple[str, str]]:
-    """(name, page text) of the sample pages and the labelled documents."""
-    pages = [(path.name, path.read_text(encoding="utf-8")) for path in REAL_TEXTS]
-    pages += [
-        (path.name, path.read_text(encoding="utf-8")) for path in sorted(LABELLED.glob("*.txt"))
-    ]
-    return pages
+def labelled_texts() -> list[tuple[str, str, str]]:
+    """(document, field, text) of every title, body and comment of the labelled documents,
+    whose sections start with `## title`, `## body` and `## comment`."""
+    texts = []
+    for path in sorted(LABELLED.glob("*.txt")):
+        field, lines = None, []
+        for line in [*path.read_text(encoding="utf-8").splitlines(), "## end"]:
+            if line.startswith("## "):
+                if field is not None:
+                    texts.append((path.stem, field, "\n".join(lines).strip()))
+                field, lines = line[3:].strip(), []
+            else:
+                lines.append(line)
+    return texts
 
 
 def texts_frame(count: int, seed: int, real_share: float) -> pl.DataFrame:
-    """The frame the entity stage takes, made by the parse stage from generated and real pages."""
-    generated = list(generate_pages(count, seed))
-    generated_words = sum(len(text.split()) for _, text in generated)
-    real = real_pages()
-    real_words = sum(len(text.split()) for _, text in real)
-    copies = round(generated_words * real_share / (1 - real_share) / real_words) if real else 0
-    pages = generated + [
-        (f"copy{copy}_{name}", text) for copy in range(copies) for name, text in real
+    """The frame the entity stage takes: the parse stage's texts of generated pages and of the
+    sample pages, and the labelled documents' texts, real ones making up `real_share`."""
+    pages = list(generate_pages(count, seed)) + [
+        (path.name, path.read_text(encoding="utf-8")) for path in REAL_TEXTS
     ]
     frame = pl.DataFrame(
         [
@@ -55,7 +58,37 @@ def texts_frame(count: int, seed: int, real_share: float) -> pl.DataFrame:
         orient="row",
     )
     article, comment, _ = parse_pages(frame)
-    return text_fields(article, comment)
+    texts = text_fields(article, comment)
+    is_real = texts["article_id"].is_in(
+        article.filter(pl.col("source_path").is_in([p.name for p in REAL_TEXTS]))[
+            "article_id"
+        ].implode()
+    )
+    generated = texts.filter(~is_real)
+    real = pl.concat(
+        [
+            texts.filter(is_real),
+            pl.DataFrame(
+                [
+                    (doc, f"{doc}-{n}" if field == "comment" else None, field, text)
+                    for n, (doc, field, text) in enumerate(labelled_texts())
+                ],
+                schema=texts.schema,
+                orient="row",
+            ),
+        ]
+    )
+    words = pl.col("text").str.split(" ").list.len().sum()
+    generated_words, real_words = generated.select(words).item(), real.select(words).item()
+    copies = max(1, round(generated_words * real_share / (1 - real_share) / real_words))
+    copied = [
+        real.with_columns(
+            pl.concat_str(pl.lit(f"copy{copy}-"), "article_id").alias("article_id"),
+            pl.concat_str(pl.lit(f"copy{copy}-"), "comment_id").alias("comment_id"),
+        )
+        for copy in range(copies)
+    ]
+    return pl.concat([generated, *copied])
 
 
 def peak_rss_mb() -> float:
