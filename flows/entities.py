@@ -175,6 +175,7 @@ def find_mentions(texts: pl.DataFrame, gazetteer: Gazetteer) -> pl.DataFrame:
     """Gazetteer mentions only: every surface form in `texts` as a whole word; where matches
     overlap the longest wins (`Greater Idlib` over `Idlib`). Offsets are in characters."""
     owner = gazetteer.entity_of_surface
+    texts = texts.rechunk()
     spans = match_spans(texts, owner, gazetteer.loose, gazetteer.common_words).with_columns(
         entity_id=pl.col("surface").replace_strict(owner, return_dtype=pl.String)
     )
@@ -184,6 +185,8 @@ def find_mentions(texts: pl.DataFrame, gazetteer: Gazetteer) -> pl.DataFrame:
 def extract_entities(texts: pl.DataFrame, gazetteer: Gazetteer) -> Extraction:
     """The entity stage: discover names the gazetteer lacks, then match gazetteer names,
     discovered names and untyped candidate names in one pass (longest wins)."""
+    # polars compiles a pattern once per chunk: one chunk, one compilation.
+    texts = texts.rechunk()
     found = discover(texts, gazetteer)
     owner = dict(gazetteer.entity_of_surface)
     discovered = [name for name in found.entity["name"] if name not in owner]
@@ -253,7 +256,19 @@ def match_spans(
         [checked.filter("whole"), _shorter_whole_words(checked.filter(~pl.col("whole")), owner)]
     )
     if loose:
-        is_loose = pl.col("surface").is_in(list(loose)) & ~pl.col("title")
+        # Only a space and a capital (ASCII, so one byte) after the match, or a hyphen and a
+        # digit, make it worth reading what follows.
+        space_capital = (text_bytes.bin.get(byte_end, null_on_oob=True) == 0x20) & (
+            text_bytes.bin.get(byte_end + 1, null_on_oob=True).is_between(0x41, 0x5A)
+        )
+        hyphen_digit = (text_bytes.bin.get(byte_end, null_on_oob=True) == 0x2D) & (
+            text_bytes.bin.get(byte_end + 1, null_on_oob=True).is_between(0x30, 0x39)
+        )
+        is_loose = (
+            (space_capital | hyphen_digit).fill_null(False)
+            & pl.col("surface").is_in(list(loose))
+            & ~pl.col("title")
+        )
         # From a character boundary to the end of the text is always whole UTF-8.
         following = text_bytes.bin.slice(byte_end).cast(pl.String)
         next_name = following.str.extract(r"^ (\p{Lu}\p{Ll}+)", 1)
@@ -447,6 +462,15 @@ CUES: tuple[tuple[str, str, str], ...] = (
         "speech",
     ),
 )
+# Cues whose pattern is slow over whole texts (a long alternation of titles, optional words
+# before a keyword): a quick scan first, the cue's own pattern on what the scan found.
+_REST = r"[^\n,;:!?()]{0,60}"
+SCANS = {
+    CUES[9][0]: rf"(?-u:\b){_TITLES} \p{{Lu}}{_REST}",
+    CUES[7][0]: r"(?:[^ \n]+ ){0,2}(?:Ministry|Department|Office|Directorate|Bureau|Council|"
+    r"Committee|Party|Front|Union|University|Institute|Academy|League|Federation|Movement|"
+    r"Organi[sz]ation|Commission|Agency|Court|Assembly|Center|Centre) (?:of|for) [^\n]{0,100}",
+}
 # A capitalised name in mid-sentence: no cue says what it is.
 _MID_SENTENCE = rf"[a-z0-9,;:] ({_NAME})"
 # Sentence openers, articles and titles that a capitalised run can start with.
@@ -475,7 +499,9 @@ def discover(texts: pl.DataFrame, gazetteer: Gazetteer) -> Discovery:
     their Title Case makes every word look like a name."""
     prose = texts.filter(pl.col("field") != "title").select("text")
     found = [
-        _extract(prose, pattern).with_columns(type=pl.lit(kind), cue=pl.lit(cue))
+        _extract(prose, pattern, SCANS.get(pattern)).with_columns(
+            type=pl.lit(kind), cue=pl.lit(cue)
+        )
         for pattern, kind, cue in CUES
     ]
     typed = pl.concat(found)
@@ -549,13 +575,15 @@ def _holding_known_names(names: Iterable[str], gazetteer: Gazetteer, kinds: str)
     return held["article_id"].unique().to_list()
 
 
-def _extract(texts: pl.DataFrame, pattern: str) -> pl.DataFrame:
-    """The first group of every match of `pattern` in `texts`, one row per match."""
+def _extract(texts: pl.DataFrame, pattern: str, scan: str | None = None) -> pl.DataFrame:
+    """The first group of every match of `pattern` in `texts`, one row per match. With `scan`,
+    a cheaper pattern that matches a superset finds the stretches to try `pattern` on."""
     return (
-        texts.select(match=pl.col("text").str.extract_all(pattern))
+        texts.select(match=pl.col("text").str.extract_all(scan or pattern))
         .explode("match")
         .drop_nulls()
         .select(name=pl.col("match").str.extract(pattern, 1))
+        .drop_nulls()
     )
 
 
