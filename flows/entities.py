@@ -471,6 +471,8 @@ SCANS = {
     r"Committee|Party|Front|Union|University|Institute|Academy|League|Federation|Movement|"
     r"Organi[sz]ation|Commission|Agency|Court|Assembly|Center|Centre) (?:of|for) [^\n]{0,100}",
 }
+TITLE_CUES = {CUES[9][0]}
+TITLE_PREFIX = rf"^{_TITLES} "
 # A capitalised name in mid-sentence: no cue says what it is.
 _MID_SENTENCE = rf"[a-z0-9,;:] ({_NAME})"
 # Sentence openers, articles and titles that a capitalised run can start with.
@@ -578,13 +580,16 @@ def _holding_known_names(names: Iterable[str], gazetteer: Gazetteer, kinds: str)
 def _extract(texts: pl.DataFrame, pattern: str, scan: str | None = None) -> pl.DataFrame:
     """The first group of every match of `pattern` in `texts`, one row per match. With `scan`,
     a cheaper pattern that matches a superset finds the stretches to try `pattern` on."""
-    return (
+    matches = (
         texts.select(match=pl.col("text").str.extract_all(scan or pattern))
         .explode("match")
         .drop_nulls()
-        .select(name=pl.col("match").str.extract(pattern, 1))
-        .drop_nulls()
     )
+    if pattern in TITLE_CUES:
+        # Capture groups make the long title alternation slow: strip the title instead.
+        name = pl.col("match").str.replace(TITLE_PREFIX, "").str.extract_all(_NAME).list.first()
+        return matches.select(name=name).drop_nulls()
+    return matches.select(name=pl.col("match").str.extract(pattern, 1)).drop_nulls()
 
 
 def _clean(found: pl.DataFrame, gazetteer: Gazetteer) -> pl.DataFrame:
