@@ -72,7 +72,13 @@ def load_gazetteer(
                     f"{path.name}: {surface!r} names both {claimed} and {row['entity_id']}; "
                     "give it to one of them only"
                 )
-    rows = {row["entity_id"]: row for row in curated}
+    rows: dict[str, dict] = {}
+    for row in curated:
+        if row["entity_id"] in rows:
+            raise ValueError(
+                f"{path.name}: entity_id {row['entity_id']!r} is on two rows; merge them into one"
+            )
+        rows[row["entity_id"]] = row
     for row in _read_layer(base, "base") if base is not None and base.exists() else []:
         same = rows.get(row["entity_id"]) or rows.get(owner.get(row["name"], ""))
         if same is not None and same["type"] != row["type"]:

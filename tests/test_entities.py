@@ -241,6 +241,19 @@ def test_load_gazetteer_refuses_a_surface_form_claimed_twice(tmp_path: Path) -> 
         load_gazetteer(path)
 
 
+def test_load_gazetteer_refuses_an_entity_on_two_rows(tmp_path: Path) -> None:
+    path = tmp_path / "gazetteer.csv"
+    path.write_text(
+        "entity_id,name,type,wikidata_id,aliases\n"
+        "aleppo,Aleppo,LOC,,Halab\n"
+        "aleppo,Aleppo City,LOC,,\n",
+        encoding="utf-8",
+    )
+
+    with pytest.raises(ValueError, match="entity_id 'aleppo' is on two rows"):
+        load_gazetteer(path)
+
+
 # The sample pages
 
 
