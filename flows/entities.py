@@ -1,15 +1,21 @@
 """Find named people, organisations and places in titles, bodies and comments."""
 
 import csv
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from flows.parse import stable_id
-from flows.schema import conform, polars_schema
+from flows.schema import conform
 
-GAZETTEER = Path(__file__).resolve().parent / "reference" / "gazetteer.csv"
+REFERENCE = Path(__file__).resolve().parent / "reference"
+# The curated domain layer (hand-kept) and the base layer (built by flows.reference.build).
+GAZETTEER = REFERENCE / "gazetteer.csv"
+PLACES = REFERENCE / "places.csv"
+COMMON_WORDS = REFERENCE / "common_words.txt"
+NOT_NAMES = REFERENCE / "not_names.txt"
 ENTITY_TYPES = ("PERSON", "ORG", "LOC")
 TEXT_SCHEMA = pl.Schema(
     {
@@ -19,21 +25,107 @@ TEXT_SCHEMA = pl.Schema(
         "text": pl.String(),
     }
 )
+SPAN_SCHEMA = pl.Schema(
+    {"idx": pl.UInt32(), "char_start": pl.Int32(), "char_end": pl.Int32(), "surface": pl.String()}
+)
+# Upper-case spellings (`SYRIA`) are matched for names at least this long: shorter ones are
+# acronyms already, or collide with them.
+UPPER_CASE_MIN_LENGTH = 5
 
 
 @dataclass(frozen=True)
 class Gazetteer:
-    """Canonical entities and every surface form (name, alias, spelling) that links to one."""
+    """Canonical entities and every surface form (name, alias, spelling, case variant) that
+    links to one, with the word lists discovery needs."""
 
     entities: pl.DataFrame
     entity_of_surface: dict[str, str]
+    common_words: frozenset[str] = frozenset()
+    not_names: frozenset[str] = frozenset()
+    # Surface forms that are also first names or parts of longer names (`Vladimir` the city,
+    # `Nasser` the president): not matched when another name follows (`Vladimir Rogov`).
+    loose: frozenset[str] = frozenset()
 
 
-def load_gazetteer(path: Path = GAZETTEER) -> Gazetteer:
-    """Read the reference CSV (entity_id, name, type, wikidata_id, aliases separated by |)."""
+@dataclass(frozen=True)
+class Extraction:
+    """What the entity stage found in a batch of texts."""
+
+    mention: pl.DataFrame  # entity_mention rows, gazetteer and discovery
+    entity: pl.DataFrame  # entity rows discovered in these texts (source = 'discovered')
+    candidate: pl.DataFrame  # capitalised names with no clear type, for analysts to review
+
+
+def load_gazetteer(
+    path: Path = GAZETTEER, base: Path | None = PLACES, words: Path = COMMON_WORDS
+) -> Gazetteer:
+    """Read the curated layer and the base layer (entity_id, name, type, wikidata_id, aliases
+    and any_case, both separated by |). Curated rows win: a base place that a curated entity
+    names is merged into it, and a base alias a curated entity claims stays with that one."""
+    curated = _read_layer(path, "curated")
+    owner: dict[str, str] = {}
+    for row in curated:
+        for surface in row["surfaces"]:
+            claimed = owner.setdefault(surface, row["entity_id"])
+            if claimed != row["entity_id"]:
+                raise ValueError(
+                    f"{path.name}: {surface!r} names both {claimed} and {row['entity_id']}; "
+                    "give it to one of them only"
+                )
+    rows: dict[str, dict] = {}
+    for row in curated:
+        if row["entity_id"] in rows:
+            raise ValueError(
+                f"{path.name}: entity_id {row['entity_id']!r} is on two rows; merge them into one"
+            )
+        rows[row["entity_id"]] = row
+    for row in _read_layer(base, "base") if base is not None and base.exists() else []:
+        same = rows.get(row["entity_id"]) or rows.get(owner.get(row["name"], ""))
+        if same is not None and same["type"] != row["type"]:
+            continue
+        unclaimed = [s for s in row["surfaces"] if s not in owner]
+        target = same or row
+        if same is None:
+            if row["name"] not in unclaimed:
+                continue
+            rows[row["entity_id"]] = row
+            row["surfaces"] = []
+        for surface in unclaimed:
+            owner[surface] = target["entity_id"]
+            target["surfaces"].append(surface)
+        target["any_case"] |= row["any_case"] & set(unclaimed)
+
+    entity_of_surface = {s: e for s, e in owner.items() if s}
+    loose = set()
+    for row in rows.values():
+        for surface in row["surfaces"]:
+            variants = [surface, *_case_variants(surface, surface in row["any_case"])]
+            for variant in variants:
+                entity_of_surface.setdefault(variant, row["entity_id"])
+            if row["layer"] == "base" or (row["type"] == "PERSON" and " " not in surface):
+                loose.update(variants)
+    entities = pl.DataFrame(
+        {
+            "entity_id": list(rows),
+            "name": [row["name"] for row in rows.values()],
+            "type": [row["type"] for row in rows.values()],
+            "wikidata_id": [row["wikidata_id"] or None for row in rows.values()],
+            "source": ["gazetteer"] * len(rows),
+        }
+    )
+    return Gazetteer(
+        conform(entities, "entity"),
+        entity_of_surface,
+        _read_words(words),
+        _read_words(NOT_NAMES),
+        frozenset(loose),
+    )
+
+
+def _read_layer(path: Path, layer: str) -> list[dict]:
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    entity_of_surface: dict[str, str] = {}
+    found = []
     for row in rows:
         if row["type"] not in ENTITY_TYPES:
             raise ValueError(
@@ -41,23 +133,37 @@ def load_gazetteer(path: Path = GAZETTEER) -> Gazetteer:
                 f"use one of {', '.join(ENTITY_TYPES)}"
             )
         aliases = [alias.strip() for alias in row["aliases"].split("|") if alias.strip()]
-        for surface in (row["name"], *aliases):
-            owner = entity_of_surface.setdefault(surface, row["entity_id"])
-            if owner != row["entity_id"]:
-                raise ValueError(
-                    f"{path.name}: {surface!r} names both {owner} and {row['entity_id']}; "
-                    "give it to one of them only"
-                )
-    entities = pl.DataFrame(
-        {
-            "entity_id": [row["entity_id"] for row in rows],
-            "name": [row["name"] for row in rows],
-            "type": [row["type"] for row in rows],
-            "wikidata_id": [row["wikidata_id"] or None for row in rows],
-            "source": ["gazetteer"] * len(rows),
-        }
-    )
-    return Gazetteer(conform(entities, "entity"), entity_of_surface)
+        surfaces = list(dict.fromkeys([row["name"], *aliases]))
+        any_case = {s.strip() for s in (row.get("any_case") or "").split("|") if s.strip()}
+        if any_case - set(surfaces):
+            raise ValueError(
+                f"{path.name}: {row['entity_id']} marks {sorted(any_case - set(surfaces))} "
+                "as any_case, but they are not its name or aliases"
+            )
+        found.append({**row, "surfaces": surfaces, "any_case": any_case, "layer": layer})
+    return found
+
+
+def _read_words(path: Path) -> frozenset[str]:
+    if not path.exists():
+        return frozenset()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def _case_variants(surface: str, any_case: bool) -> list[str]:
+    """Other spellings of `surface` to match: `SYRIA` for every name long enough; `syria`,
+    `Syria` and `SYRIA` for a name marked safe to match in any case."""
+    variants = []
+    if len(surface) >= UPPER_CASE_MIN_LENGTH and surface != surface.upper():
+        variants.append(surface.upper())
+    if any_case:
+        variants += [surface.lower(), surface.upper(), _capitalise(surface)]
+    return [v for v in variants if v != surface]
+
+
+def _capitalise(surface: str) -> str:
+    return " ".join(word[:1].upper() + word[1:] for word in surface.split(" "))
 
 
 def text_fields(article: pl.DataFrame, comment: pl.DataFrame) -> pl.DataFrame:
@@ -72,59 +178,463 @@ def text_fields(article: pl.DataFrame, comment: pl.DataFrame) -> pl.DataFrame:
 
 
 def find_mentions(texts: pl.DataFrame, gazetteer: Gazetteer) -> pl.DataFrame:
-    """Match every surface form in `texts` as a whole word; where matches overlap the longest
-    wins (`Greater Idlib` over `Idlib`). Offsets are in characters, not bytes."""
-    patterns = list(gazetteer.entity_of_surface)
-    candidates = (
-        texts.with_columns(
-            byte_start=pl.col("text").str.find_many(patterns, overlapping=True),
-            surface=pl.col("text").str.extract_many(patterns, overlapping=True),
+    """Gazetteer mentions only: every surface form in `texts` as a whole word; where matches
+    overlap the longest wins (`Greater Idlib` over `Idlib`). Offsets are in characters."""
+    owner = gazetteer.entity_of_surface
+    texts = texts.rechunk()
+    spans = match_spans(texts, owner, gazetteer.loose, gazetteer.common_words).with_columns(
+        entity_id=pl.col("surface").replace_strict(owner, return_dtype=pl.String)
+    )
+    return _mentions(texts, spans, pl.lit("gazetteer"))
+
+
+def extract_entities(texts: pl.DataFrame, gazetteer: Gazetteer) -> Extraction:
+    """The entity stage: discover names the gazetteer lacks, then match gazetteer names,
+    discovered names and untyped candidate names in one pass (longest wins)."""
+    # polars compiles a pattern once per chunk: one chunk, one compilation.
+    texts = texts.rechunk()
+    found = discover(texts, gazetteer)
+    owner = dict(gazetteer.entity_of_surface)
+    discovered = [name for name in found.entity["name"] if name not in owner]
+    owner.update(zip(found.entity["name"], found.entity["entity_id"], strict=True))
+    loose = set(gazetteer.loose)
+    ordinary = gazetteer.common_words
+    for name, kind, entity_id in found.entity.select("name", "type", "entity_id").iter_rows():
+        # `Yahya Saree` once named, `Saree` is the same man in the rest of the batch.
+        last = name.split(" ")[-1]
+        distinctive = len(last) >= 4 and last.lower() not in ordinary and last not in owner
+        if kind == "PERSON" and last != name and distinctive:
+            owner[last] = entity_id
+            discovered.append(last)
+            loose.add(last)
+    owner.update((name, "") for name in found.candidate_names if name not in owner)
+    spans = match_spans(texts, owner, frozenset(loose), ordinary).with_columns(
+        entity_id=pl.col("surface").replace_strict(owner, return_dtype=pl.String)
+    )
+    named = spans.filter(pl.col("entity_id") != "")
+    extractor = pl.when(pl.col("surface").is_in(discovered)).then(pl.lit("discovery"))
+    mention = _mentions(texts, named, extractor.otherwise(pl.lit("gazetteer")))
+    candidate = conform(
+        spans.filter(pl.col("entity_id") == "")
+        .join(_text_keys(texts), on="idx")
+        .with_columns(name="surface", mention_id=_mention_key()),
+        "candidate_mention",
+    )
+    entity = found.entity.filter(pl.col("entity_id").is_in(mention["entity_id"].implode()))
+    return Extraction(mention, entity, candidate)
+
+
+def match_spans(
+    texts: pl.DataFrame,
+    owner: dict[str, str],
+    loose: frozenset[str] = frozenset(),
+    ordinary: frozenset[str] = frozenset(),
+) -> pl.DataFrame:
+    """Whole-word, longest-leftmost matches of the surface forms in `owner`: one row per
+    match with the text's row number (`idx`), character offsets and the surface. A `loose`
+    surface followed by another capitalised name that is not an `ordinary` word (`Vladimir
+    Rogov`, `Nasser Kanaani`) or by a hyphen and a digit (`Samad-3`) is part of something else
+    and not matched, except in titles, where every word is capitalised."""
+    # Leftmost-first Aho-Corasick with the longest patterns first is leftmost-longest.
+    patterns = sorted(owner, key=lambda pattern: (-len(pattern.encode()), pattern))
+    if not patterns or texts.is_empty():
+        return pl.DataFrame(schema=SPAN_SCHEMA)
+    hits = (
+        texts.with_row_index("idx")
+        .select(
+            "idx",
+            "text",
+            title=pl.col("field") == "title",
+            ascii=pl.col("text").str.len_bytes() == pl.col("text").str.len_chars(),
+            byte_start=pl.col("text").str.find_many(patterns, leftmost=True),
+            surface=pl.col("text").str.extract_many(patterns, leftmost=True),
         )
         .filter(pl.col("surface").list.len() > 0)
-        .select("article_id", "comment_id", "field", "text", "byte_start", "surface")
+        .explode("byte_start", "surface")
+        .with_columns(pl.col("byte_start").cast(pl.Int64))
     )
-    rows = []
-    for article_id, comment_id, field, text, byte_starts, surfaces in candidates.iter_rows():
-        for char_start, char_end, surface in _whole_word_longest(text, byte_starts, surfaces):
-            entity_id = gazetteer.entity_of_surface[surface]
-            rows.append(
-                {
-                    "mention_id": stable_id(article_id, comment_id, field, char_start, entity_id),
-                    "entity_id": entity_id,
-                    "article_id": article_id,
-                    "comment_id": comment_id,
-                    "field": field,
-                    "char_start": char_start,
-                    "char_end": char_end,
-                    "surface": surface,
-                    "extractor": "gazetteer",
-                }
+    text_bytes = pl.col("text").cast(pl.Binary)
+    byte_end = pl.col("byte_start") + pl.col("surface").str.len_bytes()
+    checked = hits.filter(
+        ~_is_word_char(_char_before(text_bytes, pl.col("byte_start")))
+    ).with_columns(whole=~_is_word_char(_char_after(text_bytes, byte_end)))
+    whole_words = pl.concat(
+        [checked.filter("whole"), _shorter_whole_words(checked.filter(~pl.col("whole")), owner)]
+    )
+    if loose:
+        # Only a space and a capital (ASCII, so one byte) after the match, or a hyphen and a
+        # digit, make it worth reading what follows.
+        space_capital = (text_bytes.bin.get(byte_end, null_on_oob=True) == 0x20) & (
+            text_bytes.bin.get(byte_end + 1, null_on_oob=True).is_between(0x41, 0x5A)
+        )
+        hyphen_digit = (text_bytes.bin.get(byte_end, null_on_oob=True) == 0x2D) & (
+            text_bytes.bin.get(byte_end + 1, null_on_oob=True).is_between(0x30, 0x39)
+        )
+        is_loose = (
+            (space_capital | hyphen_digit).fill_null(False)
+            & pl.col("surface").is_in(list(loose))
+            & ~pl.col("title")
+        )
+        # From a character boundary to the end of the text is always whole UTF-8.
+        following = text_bytes.bin.slice(byte_end).cast(pl.String)
+        next_name = following.str.extract(r"^ (\p{Lu}\p{Ll}+)", 1)
+        part_of_another = (
+            next_name.is_not_null() & ~next_name.str.to_lowercase().is_in(list(ordinary))
+        ) | following.str.contains(r"^-\d")
+        whole_words = pl.concat(
+            [
+                whole_words.filter(~is_loose),
+                whole_words.filter(is_loose).filter(~part_of_another),
+            ]
+        )
+    char_start = (
+        pl.when("ascii")
+        .then(pl.col("byte_start"))
+        .otherwise(text_bytes.bin.head(pl.col("byte_start")).cast(pl.String).str.len_chars())
+        .cast(pl.Int64)
+    )
+    return (
+        whole_words.select("idx", "surface", char_start=char_start)
+        .with_columns(char_end=pl.col("char_start") + pl.col("surface").str.len_chars())
+        .select(SPAN_SCHEMA.names())
+        .cast(SPAN_SCHEMA)
+        .sort("idx", "char_start")
+    )
+
+
+def _shorter_whole_words(failed: pl.DataFrame, owner: dict[str, str]) -> pl.DataFrame:
+    """Where the longest match runs into a word (`Deir ez-Zor Governorates`), the longest
+    shorter surface form at the same place that ends at a word boundary (`Deir ez-Zor`)."""
+    prefixes = [
+        (surface, surface[:cut])
+        for surface in failed["surface"].unique()
+        for cut in range(1, len(surface))
+        if not surface[cut].isalnum() and surface[:cut] in owner
+    ]
+    if not prefixes:
+        return failed.clear()
+    text_bytes = pl.col("text").cast(pl.Binary)
+    shorter = pl.DataFrame(prefixes, schema=["surface", "prefix"], orient="row")
+    return (
+        failed.join(shorter, on="surface")
+        .with_columns(surface="prefix")
+        .filter(
+            ~_is_word_char(
+                _char_after(text_bytes, pl.col("byte_start") + pl.col("surface").str.len_bytes())
             )
-    return pl.DataFrame(rows, schema=polars_schema("entity_mention"))
+        )
+        .sort(pl.col("surface").str.len_bytes(), descending=True)
+        .unique(["idx", "byte_start"], keep="first")
+        .select(failed.columns)
+    )
 
 
-def _whole_word_longest(
-    text: str, byte_starts: list[int], surfaces: list[str]
-) -> list[tuple[int, int, str]]:
-    to_char = _byte_to_char_offsets(text)
-    spans = []
-    for byte_start, surface in zip(byte_starts, surfaces, strict=True):
-        start = to_char(byte_start)
-        end = start + len(surface)
-        before_ok = start == 0 or not text[start - 1].isalnum()
-        after_ok = end == len(text) or not text[end].isalnum()
-        if before_ok and after_ok:
-            spans.append((start, end, surface))
-    spans.sort(key=lambda span: (span[0], span[0] - span[1]))
-    kept: list[tuple[int, int, str]] = []
-    for span in spans:
-        if not kept or span[0] >= kept[-1][1]:
-            kept.append(span)
-    return kept
+def _char_before(text_bytes: pl.Expr, start: pl.Expr) -> pl.Expr:
+    """The character that ends at byte `start` (null at the start of the text)."""
+    byte = [text_bytes.bin.get(start - back, null_on_oob=True) for back in (1, 2, 3)]
+    width = (
+        pl.when(byte[0] < 0x80)
+        .then(1)
+        .when(byte[1] >= 0xC0)
+        .then(2)
+        .when(byte[2] >= 0xE0)
+        .then(3)
+        .otherwise(4)
+    )
+    return pl.when(start > 0).then(
+        text_bytes.bin.slice(start - width, width).cast(pl.String, strict=False)
+    )
 
 
-def _byte_to_char_offsets(text: str):
-    encoded = text.encode()
-    if len(encoded) == len(text):
-        return lambda offset: offset
-    return lambda offset: len(encoded[:offset].decode())
+def _char_after(text_bytes: pl.Expr, end: pl.Expr) -> pl.Expr:
+    """The character that starts at byte `end` (empty at the end of the text)."""
+    lead = text_bytes.bin.get(end, null_on_oob=True)
+    width = (
+        pl.when(lead < 0x80).then(1).when(lead >= 0xF0).then(4).when(lead >= 0xE0).then(3)
+    ).otherwise(2)
+    return text_bytes.bin.slice(end, width).cast(pl.String, strict=False)
+
+
+def _is_word_char(char: pl.Expr) -> pl.Expr:
+    return char.str.contains(r"^[\p{L}\p{N}\p{M}]").fill_null(False)
+
+
+def _text_keys(texts: pl.DataFrame) -> pl.DataFrame:
+    return texts.select("article_id", "comment_id", "field").with_row_index("idx")
+
+
+def _mentions(texts: pl.DataFrame, spans: pl.DataFrame, extractor: pl.Expr) -> pl.DataFrame:
+    """entity_mention rows of `spans` (which carry their entity_id). A text holds one mention
+    per start offset, so the text's key and the offset make a stable mention key."""
+    return conform(
+        spans.join(_text_keys(texts), on="idx").with_columns(
+            mention_id=_mention_key(), extractor=extractor
+        ),
+        "entity_mention",
+    )
+
+
+def _mention_key() -> pl.Expr:
+    text_key = pl.coalesce("comment_id", "field")
+    return pl.concat_str(
+        "article_id", text_key, pl.col("char_start").cast(pl.String), separator="/"
+    )
+
+
+# Discovery: capitalised names the gazetteer lacks, typed by the words around them.
+
+_TOKEN = r"\p{Lu}[\p{L}\p{M}]*(?:['’\-][\p{L}\p{M}]+)*"  # noqa: RUF001
+_PARTICLE = (
+    r"(?:al|el|ad|ash|as|at|ar|an|az|ez|ed|adh|ath)-\p{Lu}[\p{L}\p{M}]*(?:['’\-][\p{L}\p{M}]+)*"  # noqa: RUF001
+)
+_LINK = r"(?:bin|ibn|bint|abu|de|da|del|di|du|van|von|der|den|al|el|la|le|ul)"
+_WORD = rf"(?:{_TOKEN}|{_PARTICLE})"
+_NAME = rf"{_WORD}(?: (?:{_LINK} ){{0,2}}{_WORD}){{0,4}}"
+_TITLES = (
+    r"(?:President|Vice[ -]President|Prime Minister|Minister|Chancellor|King|Queen|Prince|"
+    r"Emir|Sheikh|Shaykh|Sultan|Ayatollah|Pope|Patriarch|Senator|Sen\.|Rep\.|Congressman|"
+    r"Congresswoman|Governor|Gov\.|Mayor|Ambassador|General|Gen\.|Colonel|Col\.|Major|Maj\.|"
+    r"Captain|Capt\.|Lieutenant|Lt\.|Admiral|Adm\.|Marshal|Commander|Secretary|Mr\.?|Mrs\.?|"
+    r"Ms\.?|Dr\.?|Sergeant|Sgt\.|Chairman|Speaker|Judge|Rabbi|Imam|spokesman|spokeswoman|"
+    r"spokesperson|commander|leader|journalist|correspondent|analyst|blogger|activist|envoy|"
+    r"lawmaker|senator|minister|president|chief)"
+)
+_ORG_WORDS = (
+    r"(?:Army|Party|Front|Brigades?|Battalions?|Regiment|Division|Corps|Forces|Movement|"
+    r"Council|Committee|Agency|Ministry|Organi[sz]ation|Union|Group|Guards?|Command|Coalition|"
+    r"Alliance|Institute|University|Bank|Company|Corporation|Network|Foundation|Federation|"
+    r"Authority|Fleet|Militia|Legion|Operations Room|Channel|Times|Post|News|TV)"
+)
+_ARABIC_GROUP = (
+    r"(?:Jaish|Jaysh|Jabhat|Harakat|Hay['’]at|Hayat|Liwa|Faylaq|Failaq|Kata['’]?ib|Saraya|"  # noqa: RUF001
+    r"Ansar|Ahrar|Tajammu|Firqat|Alwiya|Jund|Junud|Hizb|Jama['’]?at|Asa['’]?ib|Quwat)"  # noqa: RUF001
+    r"[ -](?:al|el|ash|as|ad|at|ar|an|az|ul)[- ]\p{Lu}[\p{L}\p{M}'’]+"  # noqa: RUF001
+    r"(?:[ -](?:(?:al|el|ash|as|ad|at|ar|an|az|wa|ul)[- ])?\p{Lu}[\p{L}\p{M}'’]+)*"  # noqa: RUF001
+)
+_DIRECTIONS = r"(?:north|south|east|west)(?:[ -]?(?:east|west))?(?:ern)?"
+# (regex with one group: the name, type, whether the words before or after make the name)
+CUES: tuple[tuple[str, str, str], ...] = (
+    (
+        r"(?-u:\b)(?:villages?|towns?|city|township|hamlet|settlement|district|province|"
+        r"governorate|region|neighbou?rhood|suburbs?|outskirts|countryside|vicinity|farms|"
+        rf"heights|island|port|valley|airport) of ({_NAME})",
+        "LOC",
+        "place word",
+    ),
+    (rf"(?-u:\b){_DIRECTIONS} of ({_NAME})", "LOC", "direction"),
+    (rf"(?-u:\b)(?:near|outside|around|towards?) ({_NAME})", "LOC", "near"),
+    (
+        rf"(?-u:\b)({_NAME}) (?:village|town|district|countryside|area|airbase|airport|air base|"
+        r"border crossing|crossing|neighbou?rhood|suburb|valley|mountains?|hills?|plain|"
+        r"governorate|province|oblast|river|lake|dam|highway|road)(?-u:\b)",
+        "LOC",
+        "place word",
+    ),
+    (
+        rf"(?-u:\b)((?:{_TOKEN} ){{0,3}}(?:Airport|International Airport|Air Base|Airbase|"
+        r"Strait|Sea|Mountains|Valley|River|Lake|Island|Dam|Square|Palace|Bridge|"
+        r"Border Crossing|Crossing|Oil Field|Gas Field))(?-u:\b)",
+        "LOC",
+        "place name",
+    ),
+    (rf"(?-u:\b)(Mount {_NAME})", "LOC", "place name"),
+    (
+        rf"(?-u:\b)((?:\d+(?:st|nd|rd|th) )?(?:{_NAME} )?{_ORG_WORDS})(?-u:\b)",
+        "ORG",
+        "organisation word",
+    ),
+    (
+        rf"(?-u:\b)((?:{_TOKEN} ){{0,2}}(?:Ministry|Department|Office|Directorate|Bureau|Council|"
+        r"Committee|Party|Front|Union|University|Institute|Academy|League|Federation|Movement|"
+        r"Organi[sz]ation|Commission|Agency|Court|Assembly|Center|Centre|Institute) (?:of|for) "
+        rf"(?:the )?{_NAME}(?: (?:of|for|and|on) (?:the )?{_NAME}){{0,2}})",
+        "ORG",
+        "organisation of",
+    ),
+    (rf"(?-u:\b)({_ARABIC_GROUP})", "ORG", "group name"),
+    (rf"(?-u:\b){_TITLES} ({_NAME})", "PERSON", "title"),
+    (
+        rf"(?-u:\b)({_NAME}), (?:the |a |an )?(?:[\p{{L}}-]+ ){{0,4}}(?:spokes(?:man|woman|person)|"
+        r"commander|leader|head|chief|minister|president|founder|journalist|analyst|"
+        r"adviser|advisor|envoy|ambassador|senator|lawmaker|general|colonel|director|"
+        r"chairman|correspondent|editor|professor|member|official|officer|deputy|governor|"
+        r"mayor)(?-u:\b)",
+        "PERSON",
+        "title",
+    ),
+    (
+        rf"(?-u:\b)({_TOKEN} {_TOKEN}) (?:said|says|told|stated|added|noted|wrote|tweeted)(?-u:\b)",
+        "PERSON",
+        "speech",
+    ),
+)
+# Cues whose pattern is slow over whole texts (a long alternation of titles, optional words
+# before a keyword): a quick scan first, the cue's own pattern on what the scan found.
+_REST = r"[^\n,;:!?()]{0,60}"
+SCANS = {
+    CUES[9][0]: rf"(?-u:\b){_TITLES} \p{{Lu}}{_REST}",
+    CUES[7][0]: r"(?:[^ \n]+ ){0,2}(?:Ministry|Department|Office|Directorate|Bureau|Council|"
+    r"Committee|Party|Front|Union|University|Institute|Academy|League|Federation|Movement|"
+    r"Organi[sz]ation|Commission|Agency|Court|Assembly|Center|Centre) (?:of|for) [^\n]{0,100}",
+}
+TITLE_CUES = {CUES[9][0]}
+TITLE_PREFIX = rf"^{_TITLES} "
+# A capitalised name in mid-sentence: no cue says what it is.
+_MID_SENTENCE = rf"[a-z0-9,;:] ({_NAME})"
+# Sentence openers, articles and titles that a capitalised run can start with.
+_LEADING_WORDS = (
+    r"^(?:(?:The|A|An|And|But|Or|Of|In|On|At|To|For|From|By|As|If|When|While|After|Before|"
+    r"During|Since|Meanwhile|However|Also|Yesterday|Today|This|That|These|Those|His|Her|"
+    r"Their|Its|Our|Your|My|Both|Many|Some|Most|All|Several|Other|Another|Only|Even|Then|"
+    r"Now|So|Thus|Under|Over|Against|Between|Despite|Although|Because|Where|Which|What|Who|"
+    r"Why|How|Earlier|Later|Last|Next|Former|Late|Unlike|Like|According|With|Without|"
+    rf"Chief|Head|Deputy|Acting|Foreign|Defen[cs]e|Interior|{_TITLES}) )+"
+)
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """Names found by their context: typed entities, and the names left untyped."""
+
+    entity: pl.DataFrame
+    candidate_names: list[str]
+
+
+def discover(texts: pl.DataFrame, gazetteer: Gazetteer) -> Discovery:
+    """Capitalised names in bodies and comments that no surface form covers: typed by a clear
+    cue (`the village of X` -> LOC, `X Army` -> ORG, `President X` -> PERSON) they become
+    entities with source 'discovered'; the rest are candidate names. Titles are left out:
+    their Title Case makes every word look like a name."""
+    prose = texts.filter(pl.col("field") != "title").select("text")
+    found = [
+        _extract(prose, pattern, SCANS.get(pattern)).with_columns(
+            type=pl.lit(kind), cue=pl.lit(cue)
+        )
+        for pattern, kind, cue in CUES
+    ]
+    typed = pl.concat(found)
+    typed = _clean(typed, gazetteer).filter(
+        pl.when(pl.col("cue") == "organisation word")
+        .then(pl.col("distinctive_before_suffix") | (pl.col("capitalised_before_suffix") >= 2))
+        .when(pl.col("cue") == "place name")
+        .then(pl.col("distinctive_before_suffix"))
+        .when(pl.col("cue").is_in(["organisation of", "group name"]))
+        .then(True)
+        .when(pl.col("cue") == "speech")
+        .then(pl.col("every_word_distinctive"))
+        .otherwise(pl.col("distinctive"))
+    )
+    typed = typed.filter(~pl.col("name").is_in(_inside_known_names(typed["name"], gazetteer)))
+    votes = (
+        typed.group_by("name", "type")
+        .len()
+        .sort("len", "type", descending=[True, False])
+        .unique("name", keep="first")
+        .sort("name")
+    )
+    taken = set(gazetteer.entities["entity_id"])
+    entity_ids = []
+    for name in votes["name"]:
+        entity_id = _slug(name)
+        while entity_id in taken:
+            entity_id += "-discovered"
+        taken.add(entity_id)
+        entity_ids.append(entity_id)
+    entity = conform(
+        votes.with_columns(
+            entity_id=pl.Series(entity_ids, dtype=pl.String()),
+            wikidata_id=pl.lit(None, dtype=pl.String()),
+            source=pl.lit("discovered"),
+        ),
+        "entity",
+    )
+    untyped = _clean(
+        _extract(prose, _MID_SENTENCE).with_columns(cue=pl.lit("mid-sentence")), gazetteer
+    ).filter("distinctive", ~pl.col("name").is_in(votes["name"].implode()))
+    names = set(untyped["name"])
+    return Discovery(entity, sorted(names - set(_holding_known_names(names, gazetteer, "any"))))
+
+
+def _inside_known_names(names: pl.Series, gazetteer: Gazetteer) -> list[str]:
+    """Names that are part of a longer gazetteer name (`Ministry of National Defense` in
+    `Turkish Ministry of National Defense`), or that hold a known person or organisation
+    (`al-Qaeda-linked Turkistan Islamic Party`): the gazetteer has them already."""
+    unique = names.unique().to_list()
+    if not unique:
+        return []
+    known = pl.DataFrame({"text": ["\n".join(gazetteer.entity_of_surface)]})
+    part_of_known = set(known["text"].str.extract_many(unique, overlapping=True).explode())
+    holding = _holding_known_names(unique, gazetteer, "PERSON or ORG")
+    return sorted((part_of_known - set(gazetteer.entity_of_surface)) | set(holding))
+
+
+def _holding_known_names(names: Iterable[str], gazetteer: Gazetteer, kinds: str) -> list[str]:
+    """The names that contain a gazetteer name: of any type, or a PERSON or ORG one."""
+    unique = sorted(names)
+    holders = pl.DataFrame(
+        {"article_id": unique, "comment_id": None, "field": "body", "text": unique},
+        schema=TEXT_SCHEMA,
+    )
+    held = find_mentions(holders, gazetteer).join(gazetteer.entities, on="entity_id")
+    if kinds != "any":
+        # `OSCE Minsk Group` is a body of the OSCE, not a longer spelling of it.
+        at_end = pl.col("char_end") == pl.col("article_id").str.len_chars()
+        held = held.filter((pl.col("type") == "PERSON") | ((pl.col("type") == "ORG") & at_end))
+    return held["article_id"].unique().to_list()
+
+
+def _extract(texts: pl.DataFrame, pattern: str, scan: str | None = None) -> pl.DataFrame:
+    """The first group of every match of `pattern` in `texts`, one row per match. With `scan`,
+    a cheaper pattern that matches a superset finds the stretches to try `pattern` on."""
+    matches = (
+        texts.select(match=pl.col("text").str.extract_all(scan or pattern))
+        .explode("match")
+        .drop_nulls()
+    )
+    if pattern in TITLE_CUES:
+        # Capture groups make the long title alternation slow: strip the title instead.
+        name = pl.col("match").str.replace(TITLE_PREFIX, "").str.extract_all(_NAME).list.first()
+        return matches.select(name=name).drop_nulls()
+    return matches.select(name=pl.col("match").str.extract(pattern, 1)).drop_nulls()
+
+
+def _clean(found: pl.DataFrame, gazetteer: Gazetteer) -> pl.DataFrame:
+    """Trim openers and possessives; drop names the gazetteer knows; mark names with at least
+    one word that is neither an everyday word nor a known non-name (`Russian`, `Monday`)."""
+    ordinary = list(
+        gazetteer.common_words | {w.lower().replace("’", "'") for w in gazetteer.not_names}  # noqa: RUF001
+    )
+    word_is_ordinary = (
+        pl.element()
+        .str.to_lowercase()
+        .str.replace_all("’", "'")  # noqa: RUF001
+        .str.replace(r"'s$", "")
+        .is_in(ordinary)
+    )
+    trimmed = found.with_columns(
+        name=pl.col("name")
+        .str.replace(_LEADING_WORDS, "")
+        .str.replace(r"(?i)['’]s$", "")  # noqa: RUF001
+        .str.strip_chars(" -’'")  # noqa: RUF001
+    ).filter(
+        pl.col("name").str.len_chars() >= 3,
+        ~pl.col("name").is_in(list(gazetteer.entity_of_surface)),
+        ~pl.col("name").is_in(list(gazetteer.not_names)),
+    )
+    words = pl.col("name").str.split(" ")
+    before_suffix = words.list.head(words.list.len() - 1)
+    return trimmed.with_columns(
+        distinctive=~words.list.eval(word_is_ordinary).list.all(),
+        every_word_distinctive=~words.list.eval(word_is_ordinary).list.any(),
+        distinctive_before_suffix=~before_suffix.list.eval(word_is_ordinary).list.all(),
+        capitalised_before_suffix=before_suffix.list.eval(
+            pl.element().str.contains(r"^\p{Lu}") & ~pl.element().is_in(list(gazetteer.not_names))
+        ).list.sum(),
+    )
+
+
+def _slug(name: str) -> str:
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-") or "entity"

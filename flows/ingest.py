@@ -2,7 +2,7 @@
 
 import secrets
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -16,7 +16,7 @@ from prefect.client.schemas.objects import State, TaskRun
 from prefect.tasks import exponential_backoff
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from flows import entities, extract, parse, quality
+from flows import entities, extract, parse, quality, schema
 from flows.halt import halt_point
 from flows.load import Candidate, RunCounts, WriterLock
 from flows.settings import Settings
@@ -108,9 +108,9 @@ def parse_task(
 @task(name="extract entities", cache_policy=NO_CACHE)
 def entities_task(
     article: pl.DataFrame, comment: pl.DataFrame, gazetteer: entities.Gazetteer
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+) -> tuple[entities.Extraction, pl.DataFrame]:
     texts = entities.text_fields(article, comment)
-    return entities.find_mentions(texts, gazetteer), texts
+    return entities.extract_entities(texts, gazetteer), texts
 
 
 @task(name="validate", cache_policy=NO_CACHE)
@@ -176,9 +176,12 @@ def load_task(
     article: pl.DataFrame,
     comment: pl.DataFrame,
     mention: pl.DataFrame,
+    candidate_mention: pl.DataFrame,
 ) -> None:
     page_rows = pages.join(article.select("source_path", "article_id"), on="source_path")
-    candidate.write_batch(run_id, page_rows.rename({"text": "raw_text"}), article, comment, mention)
+    candidate.write_batch(
+        run_id, page_rows.rename({"text": "raw_text"}), article, comment, mention, candidate_mention
+    )
     halt_point("load")
 
 
@@ -187,16 +190,17 @@ def publish_task(
     candidate: Candidate,
     summary: RunSummary,
     started_at: datetime,
-    gazetteer: entities.Gazetteer,
+    entity: pl.DataFrame,
     manifest: pl.DataFrame | None,
     quarantine: pl.DataFrame,
     ledger: quality.RunLedger,
 ) -> dict[str, int]:
     """Record the run in the candidate, check it, and swap it in for the published file.
 
-    `manifest` is None for a reparse run, which leaves the file manifest as it was.
+    `entity` holds the gazetteer's entities and those the run discovered; `manifest` is None
+    for a reparse run, which leaves the file manifest as it was.
     """
-    candidate.write_run(summary.run_id, gazetteer.entities, manifest, quarantine)
+    candidate.write_run(summary.run_id, entity, manifest, quarantine)
     warehouse_rules = quality.warehouse_results(candidate.run_checks())
     ledger.add(warehouse_rules)
     quality.require_passed(warehouse_rules)
@@ -248,11 +252,13 @@ def ingest(
         candidate = prepare_task(settings.warehouse, summary.run_id)
         ledger = quality.RunLedger(summary.run_id)
         try:
+            discovered: list[pl.DataFrame] = []
             manifest, quarantine = _run_batches(
-                candidate, settings, discovery, gazetteer, summary, ledger
+                candidate, settings, discovery, gazetteer, summary, ledger, discovered
             )
+            entity = known_entities(gazetteer, discovered)
             totals = publish_task(
-                candidate, summary, started_at, gazetteer, manifest, quarantine, ledger
+                candidate, summary, started_at, entity, manifest, quarantine, ledger
             )
         except quality.DataQualityError as error:
             candidate.discard()
@@ -274,9 +280,11 @@ def _run_batches(
     gazetteer: entities.Gazetteer,
     summary: RunSummary,
     ledger: quality.RunLedger,
+    discovered: list[pl.DataFrame],
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Read, parse, extract, validate and load every new or changed file, batch by batch;
-    return the file manifest and the quarantined files."""
+    return the file manifest and the quarantined files, and add each batch's discovered
+    entities to `discovered`."""
     known = candidate.known_files()
     # Files whose size and time match the manifest are not even opened.
     to_read, unchanged = extract.split_unchanged(discovery.files, known, parse.PARSER_VERSION)
@@ -294,13 +302,16 @@ def _run_batches(
             # Read again but the same bytes (touched, copied back): nothing to parse.
             changed = extract.drop_unchanged(pages, loaded, parse.PARSER_VERSION)
             batch_name = f"{summary.run_id}-batch{offset // settings.batch_size + 1:05d}"
-            n_loaded, unparsable, failed = load_pages(
-                candidate, changed, gazetteer, summary, ledger, batch_name, pool
+            result = load_pages(candidate, changed, gazetteer, summary, ledger, batch_name, pool)
+            discovered.append(result.discovered)
+            rejected.extend(
+                [unreadable, _unparsable_rows(result.unparsable, loaded), result.failed]
             )
-            rejected.extend([unreadable, _unparsable_rows(unparsable, loaded), failed])
-            set_aside = pl.concat([unparsable, failed.select(unparsable.columns)])
+            set_aside = pl.concat(
+                [result.unparsable, result.failed.select("source_path", "sha256")]
+            )
             manifests.append(_manifest(summary.run_id, pages, changed, unreadable, set_aside))
-            summary.files_loaded += n_loaded
+            summary.files_loaded += result.loaded
             summary.files_unchanged += pages.height - changed.height
             progress.update(bar, advance=batch.height)
 
@@ -321,6 +332,19 @@ def _run_batches(
     return pl.concat(manifests), quarantine
 
 
+@dataclass
+class LoadedBatch:
+    """What became of a batch of pages."""
+
+    loaded: int
+    # Pages the parser made nothing of (source_path, sha256).
+    unparsable: pl.DataFrame
+    # Quarantine rows of the pages that broke a page-level data-quality rule.
+    failed: pl.DataFrame
+    # Entities discovered in the loaded pages (source = 'discovered').
+    discovered: pl.DataFrame
+
+
 def load_pages(
     candidate: Candidate,
     pages: pl.DataFrame,
@@ -329,28 +353,37 @@ def load_pages(
     ledger: quality.RunLedger,
     batch_name: str,
     pool: Executor | None = None,
-) -> tuple[int, pl.DataFrame, pl.DataFrame]:
-    """Parse, extract, validate and load `pages`. Returns how many loaded, the pages the parser
-    made nothing of (source_path, sha256), and quarantine rows for the pages that broke a
-    page-level data-quality rule."""
-    no_failures = pl.DataFrame(schema=extract.REJECT_SCHEMA)
+) -> LoadedBatch:
+    """Parse, extract, validate and load `pages`."""
+    no_pages = pl.DataFrame(schema={"source_path": pl.String(), "sha256": pl.String()})
+    nothing = LoadedBatch(
+        0, no_pages, pl.DataFrame(schema=extract.REJECT_SCHEMA), schema.empty("entity")
+    )
     if pages.is_empty():
         # No task runs, and the data-quality gate (seconds to import) is not needed.
-        return 0, parse.parse_pages(pages)[2], no_failures
+        return nothing
     article, comment, unparsable = parse_task(pages, pool)
     if article.is_empty():
-        return 0, unparsable, no_failures
+        return replace(nothing, unparsable=unparsable)
     if not any(result.suite == "entity" for result in ledger.results):
         # The reference entities are the same for every batch: checked once, before the first.
         reference = {"entity": gazetteer.entities}
         run_name = f"{summary.run_id}-reference"
         quality.require_passed(validate_task(reference, ("entity",), run_name, ledger))
-    mention, texts = entities_task(article, comment, gazetteer)
-    frames = quality.checked_frames(article, comment, mention, texts, gazetteer.entities)
+    found, texts = entities_task(article, comment, gazetteer)
+    known = pl.concat([gazetteer.entities, found.entity])
+    frames = quality.checked_frames(article, comment, found.mention, texts, known)
     results = validate_task(frames, quality.BATCH_SUITES, batch_name, ledger)
-    article, comment, mention, failed = quality.set_aside(results, article, comment, mention)
-    load_task(candidate, summary.run_id, pages, article, comment, mention)
-    return article.height, unparsable, failed
+    article, comment, mention, failed = quality.set_aside(results, article, comment, found.mention)
+    kept = pl.col("article_id").is_in(article["article_id"].implode())
+    candidates = found.candidate.filter(kept)
+    load_task(candidate, summary.run_id, pages, article, comment, mention, candidates)
+    return LoadedBatch(article.height, unparsable, failed, found.entity)
+
+
+def known_entities(gazetteer: entities.Gazetteer, discovered: list[pl.DataFrame]) -> pl.DataFrame:
+    """The gazetteer's entities and those the run discovered, each once."""
+    return pl.concat([gazetteer.entities, *discovered]).unique("entity_id", keep="first")
 
 
 def _unparsable_rows(unparsable: pl.DataFrame, loaded: pl.DataFrame) -> pl.DataFrame:

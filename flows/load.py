@@ -13,7 +13,7 @@ from typing import IO
 import duckdb
 import polars as pl
 
-from flows.schema import conform
+from flows.schema import conform, empty
 from flows.sqlfiles import sql
 from flows.upgrade import upgrade
 
@@ -147,6 +147,7 @@ class Candidate:
         article: pl.DataFrame,
         comment: pl.DataFrame,
         mention: pl.DataFrame,
+        candidate: pl.DataFrame | None = None,
     ) -> None:
         """Replace the rows of the batch's pages with their new rows, in one transaction."""
         staged = {
@@ -154,6 +155,7 @@ class Candidate:
             "article": conform(article.with_columns(loaded_by_run=pl.lit(run_id)), "article"),
             "comment": conform(comment, "comment"),
             "entity_mention": conform(mention, "entity_mention"),
+            "candidate_mention": empty("candidate_mention") if candidate is None else candidate,
         }
         self._transaction(staged, [sql("load/delete_replaced_rows"), *_inserts(*staged)])
 
@@ -164,7 +166,8 @@ class Candidate:
         source_files: pl.DataFrame | None,
         quarantine: pl.DataFrame,
     ) -> None:
-        """Record the reference entities, the file manifest and the quarantined files.
+        """Record the entities (the gazetteer's and those discovered), the file manifest and the
+        quarantined files.
 
         `source_files` holds every file the run saw (first_seen_run is kept for files seen
         before); manifest files it did not see are marked missing, their rows kept. A reparse
@@ -174,7 +177,7 @@ class Candidate:
             "entity": conform(entity, "entity"),
             "quarantine": conform(quarantine.with_columns(run_id=pl.lit(run_id)), "quarantine"),
         }
-        statements = ["delete from entity", *_inserts("entity", "quarantine")]
+        statements = [sql("load/entity"), *_inserts("entity", "quarantine")]
         if source_files is not None:
             staged["source_file"] = conform(source_files, "source_file")
             statements += [sql("load/source_file"), sql("load/source_file_missing")]

@@ -9,6 +9,7 @@ from flows import entities, extract, parse, quality
 from flows.ingest import (
     RunSummary,
     finish,
+    known_entities,
     load_pages,
     new_run_id,
     now,
@@ -49,23 +50,24 @@ def reparse(
         try:
             total = candidate.count_stored_pages()
             rejected: list[pl.DataFrame] = [_kept_rows(None)]
+            discovered: list[pl.DataFrame] = []
             with progress_bar() as progress, parse.worker_pool(settings.parse_workers) as pool:
                 bar = progress.add_task("pages", total=total)
                 for offset in range(0, total, settings.batch_size):
                     pages = candidate.stored_pages(offset, settings.batch_size)
                     batch_name = f"{summary.run_id}-batch{offset // settings.batch_size + 1:05d}"
-                    n_loaded, unparsable, failed = load_pages(
+                    result = load_pages(
                         candidate, pages, gazetteer, summary, ledger, batch_name, pool
                     )
-                    summary.pages_reparsed += n_loaded
-                    rejected.extend([_kept_rows(unparsable), failed])
+                    summary.pages_reparsed += result.loaded
+                    discovered.append(result.discovered)
+                    rejected.extend([_kept_rows(result.unparsable), result.failed])
                     progress.update(bar, advance=pages.height)
             quarantine = pl.concat(rejected)
             summary.files_quarantined = quarantine.height
             summary.quarantine_reasons = dict(quarantine.group_by("reason").len().iter_rows())
-            totals = publish_task(
-                candidate, summary, started_at, gazetteer, None, quarantine, ledger
-            )
+            entity = known_entities(gazetteer, discovered)
+            totals = publish_task(candidate, summary, started_at, entity, None, quarantine, ledger)
         except quality.DataQualityError as error:
             candidate.discard()
             error.data_docs = report_task(summary, ledger, settings.data_docs)

@@ -13,6 +13,7 @@ TABLES = (
     "comment",
     "entity",
     "entity_mention",
+    "candidate_mention",
     "page",
     "source_file",
     "quarantine",
@@ -32,10 +33,17 @@ _POLARS_TYPES: dict[str, pl.DataType] = {
 }
 
 
+# Views over the tables, created (or replaced) after them.
+MARTS = ("entity_candidate",)
+
+
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every warehouse table (and its descriptions) that does not exist yet."""
+    """Create every warehouse table (and its descriptions) that does not exist yet, then the
+    views over them."""
     for table in TABLES:
         con.execute(sql(f"schema/{table}"))
+    for mart in MARTS:
+        con.execute(sql(f"marts/{mart}"))
 
 
 @cache

@@ -11,6 +11,7 @@ from flows.entities import (
     ENTITY_TYPES,
     GAZETTEER,
     Gazetteer,
+    extract_entities,
     find_mentions,
     load_gazetteer,
     text_fields,
@@ -221,9 +222,10 @@ def test_gazetteer_gives_every_surface_form_to_one_entity_of_a_known_type() -> N
     assert {surface: ids for surface, ids in owners.items() if len(ids) > 1} == {}
     assert {row["type"] for row in rows} <= set(ENTITY_TYPES)
     assert len({row["entity_id"] for row in rows}) == len(rows)
-    gazetteer = load_gazetteer()
-    assert gazetteer.entities.height == len(rows)
-    assert gazetteer.entity_of_surface == {s: ids.pop() for s, ids in owners.items()}
+    curated = load_gazetteer(base=None)
+    assert curated.entities.height == len(rows)
+    expected = {s: ids.pop() for s, ids in owners.items()}
+    assert {s: curated.entity_of_surface[s] for s in expected} == expected
 
 
 def test_load_gazetteer_refuses_a_surface_form_claimed_twice(tmp_path: Path) -> None:
@@ -236,6 +238,19 @@ def test_load_gazetteer_refuses_a_surface_form_claimed_twice(tmp_path: Path) -> 
     )
 
     with pytest.raises(ValueError, match="'Georgia' names both georgia-country and georgia-state"):
+        load_gazetteer(path)
+
+
+def test_load_gazetteer_refuses_an_entity_on_two_rows(tmp_path: Path) -> None:
+    path = tmp_path / "gazetteer.csv"
+    path.write_text(
+        "entity_id,name,type,wikidata_id,aliases\n"
+        "aleppo,Aleppo,LOC,,Halab\n"
+        "aleppo,Aleppo City,LOC,,\n",
+        encoding="utf-8",
+    )
+
+    with pytest.raises(ValueError, match="entity_id 'aleppo' is on two rows"):
         load_gazetteer(path)
 
 
@@ -273,3 +288,187 @@ def test_sample_pages_mention_the_main_actors_and_places(gazetteer: Gazetteer) -
         "text", "char_start", "char_end", "surface"
     ).rows():
         assert text[char_start:char_end] == surface
+
+
+# The entity stage: case rules, compounds, scripts, discovery
+
+
+def extracted(gazetteer: Gazetteer, body: str, comments: tuple[str, ...] = ()):
+    article = pl.DataFrame(
+        {"article_id": ["a1"], "title": [None], "body": [body]}, schema=ARTICLE_INPUT_SCHEMA
+    )
+    comment = pl.DataFrame(
+        {
+            "article_id": ["a1"] * len(comments),
+            "comment_id": [f"c{n}" for n in range(len(comments))],
+            "body": list(comments),
+        },
+        schema=COMMENT_INPUT_SCHEMA,
+    )
+    return extract_entities(text_fields(article, comment), gazetteer)
+
+
+def named(gazetteer: Gazetteer, body: str) -> list[tuple[str, str, str]]:
+    """(name, type, surface) of every mention in one body, discovered ones included."""
+    found = extracted(gazetteer, body)
+    entities = pl.concat([gazetteer.entities, found.entity])
+    return (
+        found.mention.join(entities, on="entity_id")
+        .sort("char_start")
+        .select("name", "type", "surface")
+        .rows()
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param("putin and erdogan met", ["Putin", "Erdogan"], id="safe-lower-case"),
+        pytest.param("SYRIA AND IRAN", ["SYRIA", "IRAN"], id="upper-case"),
+        pytest.param("they ate turkey and us", [], id="unsafe-lower-case"),
+        pytest.param("jordan and chad", [], id="everyday-words-stay-case-sensitive"),
+        pytest.param("Parisians like Paris", ["Paris"], id="paris-not-parisians"),
+    ],
+)
+def test_case_rules(gazetteer: Gazetteer, body: str, expected: list[str]) -> None:
+    surfaces = [surface for _, _, surface in named(gazetteer, body)]
+    assert [s.lower() for s in surfaces] == [e.lower() for e in expected]
+
+
+def test_possessive_and_hyphenated_compounds(gazetteer: Gazetteer) -> None:
+    body = "Assad\u2019s troops and U.S.-backed SDF fighters on the Homs-Deir Ezzor highway."
+
+    assert named(gazetteer, body) == [
+        ("Bashar al-Assad", "PERSON", "Assad"),
+        ("United States", "LOC", "U.S."),
+        ("Syrian Democratic Forces", "ORG", "SDF"),
+        ("M20 highway", "LOC", "Homs-Deir Ezzor highway"),
+    ]
+
+
+def test_longest_match_wins_over_a_shorter_name_inside(gazetteer: Gazetteer) -> None:
+    body = "From Jisr al-Shughur to Greater Idlib, and Idlib city itself."
+
+    assert [name for name, _, _ in named(gazetteer, body)] == [
+        "Jisr al-Shughur",
+        "Greater Idlib",
+        "Idlib",
+    ]
+
+
+def test_a_longer_form_that_runs_into_a_word_falls_back_to_a_shorter_one(
+    gazetteer: Gazetteer,
+) -> None:
+    # `Idlib province` is a surface form, but `provinces` is another word.
+    assert named(gazetteer, "Idlib provinces") == [("Idlib", "LOC", "Idlib")]
+
+
+def test_base_places_and_surnames_are_not_first_names(gazetteer: Gazetteer) -> None:
+    body = "Vladimir Rogov said so; Nasser Kanaani agreed. Vladimir is a city."
+
+    surfaces = [(name, surface) for name, _, surface in named(gazetteer, body)]
+
+    assert ("Vladimir", "Vladimir") in surfaces  # the city, standing alone
+    assert all(surface != "Nasser" for _, surface in surfaces)
+    assert sum(surface == "Vladimir" for _, surface in surfaces) == 1
+
+
+def test_accented_and_non_latin_text_keeps_offsets(gazetteer: Gazetteer) -> None:
+    body = "Ердоган — «Erdoğan» met Çavuşoğlu in İstanbul; عفرين and Afrin."
+
+    found = extracted(gazetteer, body)
+
+    surfaces = found.mention.sort("char_start")["surface"].to_list()
+    assert surfaces[:2] == ["Erdoğan", "Çavuşoğlu"]
+    assert "Afrin" in surfaces
+    for start, end, surface in found.mention.select("char_start", "char_end", "surface").rows():
+        assert body[start:end] == surface
+
+
+def test_spellings_and_transliterations_link_to_one_entity(gazetteer: Gazetteer) -> None:
+    body = "Saraqib, Sraqib and Saraqeb; Hezbollah, Hizbollah; Deir Ezzor and Deir ez-Zor."
+
+    names = [name for name, _, _ in named(gazetteer, body)]
+
+    assert names == ["Saraqib"] * 3 + ["Hezbollah"] * 2 + ["Deir ez-Zor"] * 2
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(
+            "Clashes hit the village of Kafr Zulqarnayn at dawn.",
+            ("Kafr Zulqarnayn", "LOC"),
+            id="village-of",
+        ),
+        pytest.param(
+            "Fighters of the Jaish al-Mujahideen left.", ("Jaish al-Mujahideen", "ORG"), id="arabic"
+        ),
+        pytest.param(
+            "Units of the Northern Hawks Brigade moved in.",
+            ("Northern Hawks Brigade", "ORG"),
+            id="x-brigade",
+        ),
+        pytest.param(
+            "A statement by the Ministry of Reconciliation followed.",
+            ("Ministry of Reconciliation", "ORG"),
+            id="ministry-of",
+        ),
+        pytest.param(
+            "Talks with President Tokayev resumed.", ("Tokayev", "PERSON"), id="president-x"
+        ),
+        pytest.param(
+            "Rockets fell near Tal Hamidiyah overnight.", ("Tal Hamidiyah", "LOC"), id="near-x"
+        ),
+    ],
+)
+def test_discovery_types_names_by_their_context(
+    gazetteer: Gazetteer, body: str, expected: tuple[str, str]
+) -> None:
+    found = extracted(gazetteer, body)
+
+    assert found.entity.select("name", "type").rows() == [expected]
+    assert found.entity["source"].to_list() == ["discovered"]
+    assert found.mention.filter(pl.col("extractor") == "discovery")["surface"].to_list() == [
+        expected[0]
+    ]
+
+
+def test_a_discovered_person_is_found_by_surname_in_comments(gazetteer: Gazetteer) -> None:
+    found = extracted(
+        gazetteer,
+        "The spokesman Yahya Sarbani said the drones were new.",
+        ("Sarbani always has a new drone",),
+    )
+
+    rows = found.mention.join(found.entity, on="entity_id").select("name", "field", "comment_id")
+    assert rows.rows() == [("Yahya Sarbani", "body", None), ("Yahya Sarbani", "comment", "c0")]
+
+
+def test_untyped_names_become_candidates_not_entities(gazetteer: Gazetteer) -> None:
+    found = extracted(
+        gazetteer,
+        "The talks in Geneva were chaired by Zoltar Mendelbaum and Idlib was not discussed.",
+    )
+
+    assert found.entity.is_empty()
+    assert found.candidate["name"].to_list() == ["Zoltar Mendelbaum"]
+    start = found.candidate["char_start"].item()
+    assert found.candidate["char_end"].item() == start + len("Zoltar Mendelbaum")
+    assert set(found.mention["surface"]) == {"Geneva", "Idlib"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("Russian forces and Turkish troops left.", id="demonym-and-forces"),
+        pytest.param("The Syrians and the Kurds met on Monday.", id="demonyms-days"),
+        pytest.param("Support SouthFront. Click to see the full-size image.", id="chrome"),
+    ],
+)
+def test_demonyms_and_everyday_capitals_are_not_entities(gazetteer: Gazetteer, body: str) -> None:
+    found = extracted(gazetteer, body)
+    assert found.entity.is_empty()
+    assert found.mention.filter(
+        pl.col("surface").str.contains("Russian|Turkish|Syrians")
+    ).is_empty()

@@ -7,8 +7,8 @@ create table if not exists entity (
 );
 
 comment on table entity is 'People, organisations and places that newsflow recognises, one row per real-world thing.';
-comment on column entity.entity_id is 'Stable key of the entity (a slug of its canonical name).';
+comment on column entity.entity_id is 'Stable key of the entity (a slug of its canonical name; base places end in their country code, e.g. sarmin-sy).';
 comment on column entity.name is 'Canonical name; every alias and spelling links to this one row.';
 comment on column entity.type is 'PERSON, ORG (organisation, armed group, outlet) or LOC (place, region, road).';
 comment on column entity.wikidata_id is 'Wikidata QID where known, for joining with outside data.';
-comment on column entity.source is 'Where the entity comes from: gazetteer (curated reference data in the repository).';
+comment on column entity.source is 'Where the entity comes from: gazetteer (reference data in the repository: the curated layer and the places built from offline registries) or discovered (a capitalised name typed by its context, e.g. the village of X, X Army, President X).';

@@ -11,7 +11,7 @@ create table if not exists entity_mention (
 );
 
 comment on table entity_mention is 'One row per place an entity is named: in an article title, an article body or a comment.';
-comment on column entity_mention.mention_id is 'Stable key of the mention.';
+comment on column entity_mention.mention_id is 'Stable key of the mention: article_id/comment_id (or title, body)/char_start.';
 comment on column entity_mention.entity_id is 'The entity named (entity.entity_id).';
 comment on column entity_mention.article_id is 'The article the text belongs to (article.article_id).';
 comment on column entity_mention.comment_id is 'The comment the mention is in (comment.comment_id); NULL for title and body mentions.';
@@ -19,4 +19,4 @@ comment on column entity_mention.field is 'Which text holds the mention: title, 
 comment on column entity_mention.char_start is '0-based character offset where the mention starts in that text.';
 comment on column entity_mention.char_end is 'Character offset just past the mention: substring(text, char_start + 1, char_end - char_start) = surface.';
 comment on column entity_mention.surface is 'The mention exactly as written on the page.';
-comment on column entity_mention.extractor is 'What found the mention: gazetteer (alias matching).';
+comment on column entity_mention.extractor is 'What found the mention: gazetteer (a name, alias or spelling in the gazetteer) or discovery (a name typed by its context).';

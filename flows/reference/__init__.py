@@ -1,0 +1,1 @@
+"""Reference data: the gazetteer layers and how the base layer is built."""
