@@ -79,6 +79,7 @@ def run(
     for folder in inputs:
         if not folder.is_dir():
             _fail(f"input folder {folder} does not exist or is not a folder")
+    _refuse_if_busy(warehouse, wait)
     _quiet_prefect(verbose)
     from flows.ingest import ingest
 
@@ -117,6 +118,7 @@ def reparse(
     with the current parser and gazetteer. Needs no input files."""
     if not warehouse.exists():
         _fail(f"no warehouse at {warehouse}; run `newsflow run` first")
+    _refuse_if_busy(warehouse, wait)
     _quiet_prefect(verbose)
     from flows.reparse import reparse as reparse_flow
 
@@ -171,6 +173,23 @@ def serve(
         serve_ingest(Schedule(cron=cron, interval=interval), inputs, warehouse)
     except (ServerUnavailableError, ValueError) as error:
         _fail(str(error))
+
+
+def _refuse_if_busy(warehouse: Path, wait: bool) -> None:
+    """Say at once, before Prefect starts, that another run is writing the warehouse.
+
+    The flow still takes the writer lock itself (scheduled runs have no CLI); this early look
+    only spares the user Prefect's start-up and its shutdown chatter after the message.
+    """
+    if wait:
+        return
+    from flows.load import WarehouseBusyError, WriterLock
+
+    try:
+        with WriterLock(warehouse):
+            pass
+    except WarehouseBusyError as error:
+        _fail(str(error), code=EXIT_BUSY)
 
 
 def _quiet_prefect(verbose: bool) -> None:

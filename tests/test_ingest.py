@@ -110,6 +110,21 @@ def test_a_second_run_adds_no_rows_and_one_run_record(sample_pages: Path, wareho
     assert query(warehouse, "select count(*) from ingest_run") == [(2,)]
 
 
+def test_the_flow_itself_refuses_to_write_while_another_run_holds_the_lock(
+    sample_pages: Path, warehouse: Path
+):
+    # Scheduled runs have no command line to look first: the flow takes the lock itself.
+    from flows.load import WarehouseBusyError, WriterLock
+
+    ingest(inputs=[str(sample_pages)], warehouse=str(warehouse))
+    published = warehouse.read_bytes()
+
+    with WriterLock(warehouse), pytest.raises(WarehouseBusyError, match="another newsflow run"):
+        ingest(inputs=[str(sample_pages)], warehouse=str(warehouse))
+
+    assert warehouse.read_bytes() == published
+
+
 def test_bad_files_are_quarantined_and_good_ones_still_load(sample_pages: Path, warehouse: Path):
     (sample_pages / "empty.txt").write_bytes(b"")
     (sample_pages / "nested").mkdir()
