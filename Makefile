@@ -28,7 +28,7 @@ test: setup  ## Lint, then run the test suite
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2 --dist loadfile
 
 bench: setup  ## Time the parse stage alone on 20,000 generated pages (pages/s, MB/s)
 	$(VENV)/bin/python -m benchmarks.parse_speed

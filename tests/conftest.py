@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from figures import FIGURES
 
 from flows.settings import SAMPLE_INPUT
 from flows.teardown import silence_teardown_noise
@@ -13,6 +14,15 @@ from flows.teardown import silence_teardown_noise
 silence_teardown_noise()
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            for name, value in getattr(report, "user_properties", []):
+                if name == FIGURES:
+                    terminalreporter.write_sep("-", f"figures from {report.nodeid}")
+                    terminalreporter.write_line(str(value))
 
 
 @pytest.fixture

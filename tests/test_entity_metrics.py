@@ -14,6 +14,7 @@ from entity_metrics import (
     report,
     score,
 )
+from figures import FIGURES, RecordProperty
 
 
 @pytest.fixture(scope="module")
@@ -21,10 +22,18 @@ def scores() -> Scores:
     return score(gold_entities(), predictions())
 
 
-def test_entity_quality_meets_the_issue_targets(scores: Scores) -> None:
-    print("\n" + report(scores))
-    print("missed: " + "; ".join(scores.misses))
-    print("extra: " + "; ".join(scores.extras))
+def test_entity_quality_meets_the_issue_targets(
+    scores: Scores, record_property: RecordProperty
+) -> None:
+    record_property(
+        FIGURES,
+        "entities on the labelled documents\n"
+        + report(scores)
+        + "\nmissed: "
+        + "; ".join(scores.misses)
+        + "\nextra: "
+        + "; ".join(scores.extras),
+    )
     assert scores.total("entity-set").f1 >= ENTITY_SET_F1_TARGET
     assert scores.total("typed").f1 >= TYPED_F1_TARGET
     for part in ("article", "comment"):

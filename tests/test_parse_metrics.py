@@ -4,6 +4,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
+from figures import FIGURES, RecordProperty
 from parser_metrics import (
     BODY_TARGET,
     DEPTH_TARGET,
@@ -87,9 +88,8 @@ def test_seed_labels_agree_with_layouts_md() -> None:
 # The figures of issue 3
 
 
-def test_print_parser_metrics(scores: list[PageScore], capsys: pytest.CaptureFixture) -> None:
-    with capsys.disabled():
-        print("\n" + report(scores))
+def test_print_parser_metrics(scores: list[PageScore], record_property: RecordProperty) -> None:
+    record_property(FIGURES, "parser on the fixture pages\n" + report(scores))
 
 
 def test_titles(metrics: Metrics, scores: list[PageScore]) -> None:
