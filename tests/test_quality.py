@@ -182,7 +182,7 @@ CASES = [
         comments=[comment_row("k-twice", "c-twice", 1), comment_row("k-twice", "c-twice", 2)],
     ),
     key_case(
-        ("comment", "expect_column_values_to_be_in_set", "article_id"),
+        ("comment", "expect_column_pair_values_to_be_equal", "article_id"),
         "c-orphan",
         comments=[comment_row("no-such-article", "c-orphan", 1)],
     ),
@@ -303,18 +303,18 @@ CASES = [
         ],
     ),
     key_case(
-        ("entity_mention", "expect_column_values_to_be_in_set", "entity_id"),
+        ("entity_mention", "expect_column_pair_values_to_be_equal", "entity_id"),
         "m-atlantis",
         articles=[article_row("k-unknown-entity", **TITLE_MENTION)],
         mentions=[mention_row("k-unknown-entity", "m-atlantis", entity_id="atlantis")],
     ),
     key_case(
-        ("entity_mention", "expect_column_values_to_be_in_set", "article_id"),
+        ("entity_mention", "expect_column_pair_values_to_be_equal", "article_id"),
         "m-orphan",
         mentions=[mention_row("no-such-page", "m-orphan")],
     ),
     key_case(
-        ("entity_mention", "expect_column_values_to_be_in_set", "comment_id"),
+        ("entity_mention", "expect_column_pair_values_to_be_equal", "comment_id"),
         "m-lost-comment",
         articles=[article_row("k-lost-comment")],
         mentions=[
@@ -514,8 +514,14 @@ def test_rules_are_named_once_and_state_their_policy():
 def test_every_rule_names_a_column_of_its_table():
     derived = {
         "article": {"comment_rows", "authorless_comment_share", "mentions_per_1000_words"},
-        "comment": {"expected_position", "parent_depth_plus_one"},
-        "entity_mention": {"text_length", "text_at_offsets"},
+        "comment": {"expected_position", "parent_depth_plus_one", "article_id_found"},
+        "entity_mention": {
+            "text_length",
+            "text_at_offsets",
+            "entity_id_found",
+            "article_id_found",
+            "comment_id_found",
+        },
     }
     for suite, document in quality.load_suite_documents().items():
         columns = set(schema.polars_schema(suite)) | derived.get(suite, set())
