@@ -232,6 +232,8 @@ def _print_summary(summary: "RunSummary", files: list[tuple[str, int]]) -> None:
     for label, value in rows:
         table.add_row(label, f"{value:,}" if isinstance(value, int) else value)
     Console().print(table)
+    stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in summary.stage_seconds.items())
+    console.print(f"time by stage: {stages}", highlight=False)
     for reason, count in sorted(summary.quarantine_reasons.items()):
         console.print(f"quarantined as {reason}: {count} (see the quarantine table)")
     console.print(f"warehouse: {summary.warehouse}")

@@ -1,7 +1,10 @@
 """The `ingest` Prefect flow: wires the stages together, batch by batch, then publishes."""
 
 import secrets
+import time
+from collections.abc import Iterator
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -62,6 +65,18 @@ class RunSummary:
     seconds: float = 0.0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     data_docs: Path | None = None
+    # Seconds the flow spent in each stage, summed over the batches, in the order first met.
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timing(self, stage: str) -> Iterator[None]:
+        """Add the time spent inside the block to `stage_seconds[stage]`."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = time.perf_counter() - started
+            self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + spent
 
 
 # Stage frames are large and change every run: Prefect must not hash them for caching.
@@ -247,9 +262,11 @@ def ingest(
             raise NotADirectoryError(f"input folder {root} does not exist or is not a folder")
 
     with WriterLock(settings.warehouse, wait=wait):
-        discovery = discover_task(settings)
-        gazetteer = entities.load_gazetteer()
-        candidate = prepare_task(settings.warehouse, summary.run_id)
+        with summary.timing("discover"):
+            discovery = discover_task(settings)
+            gazetteer = entities.load_gazetteer()
+        with summary.timing("copy warehouse"):
+            candidate = prepare_task(settings.warehouse, summary.run_id)
         ledger = quality.RunLedger(summary.run_id)
         try:
             discovered: list[pl.DataFrame] = []
@@ -257,9 +274,10 @@ def ingest(
                 candidate, settings, discovery, gazetteer, summary, ledger, discovered
             )
             entity = known_entities(gazetteer, discovered)
-            totals = publish_task(
-                candidate, summary, started_at, entity, manifest, quarantine, ledger
-            )
+            with summary.timing("publish"):
+                totals = publish_task(
+                    candidate, summary, started_at, entity, manifest, quarantine, ledger
+                )
         except quality.DataQualityError as error:
             candidate.discard()
             summary.seconds = (now() - started_at).total_seconds()
@@ -269,7 +287,8 @@ def ingest(
             candidate.discard()
             raise
     finish(summary, totals, started_at)
-    summary.data_docs = report_task(summary, ledger, settings.data_docs)
+    with summary.timing("report"):
+        summary.data_docs = report_task(summary, ledger, settings.data_docs)
     return summary
 
 
@@ -298,7 +317,8 @@ def _run_batches(
         bar = progress.add_task("pages", total=to_read.height)
         for offset in range(0, to_read.height, settings.batch_size):
             batch = to_read.slice(offset, settings.batch_size)
-            pages, unreadable = read_task(batch, settings)
+            with summary.timing("read"):
+                pages, unreadable = read_task(batch, settings)
             # Read again but the same bytes (touched, copied back): nothing to parse.
             changed = extract.drop_unchanged(pages, loaded, parse.PARSER_VERSION)
             batch_name = f"{summary.run_id}-batch{offset // settings.batch_size + 1:05d}"
@@ -362,22 +382,29 @@ def load_pages(
     if pages.is_empty():
         # No task runs, and the data-quality gate (seconds to import) is not needed.
         return nothing
-    article, comment, unparsable = parse_task(pages, pool)
+    with summary.timing("parse"):
+        article, comment, unparsable = parse_task(pages, pool)
     if article.is_empty():
         return replace(nothing, unparsable=unparsable)
     if not any(result.suite == "entity" for result in ledger.results):
         # The reference entities are the same for every batch: checked once, before the first.
         reference = {"entity": gazetteer.entities}
         run_name = f"{summary.run_id}-reference"
-        quality.require_passed(validate_task(reference, ("entity",), run_name, ledger))
-    found, texts = entities_task(article, comment, gazetteer)
-    known = pl.concat([gazetteer.entities, found.entity])
-    frames = quality.checked_frames(article, comment, found.mention, texts, known)
-    results = validate_task(frames, quality.BATCH_SUITES, batch_name, ledger)
-    article, comment, mention, failed = quality.set_aside(results, article, comment, found.mention)
+        with summary.timing("validate"):
+            quality.require_passed(validate_task(reference, ("entity",), run_name, ledger))
+    with summary.timing("entities"):
+        found, texts = entities_task(article, comment, gazetteer)
+    with summary.timing("validate"):
+        known = pl.concat([gazetteer.entities, found.entity])
+        frames = quality.checked_frames(article, comment, found.mention, texts, known)
+        results = validate_task(frames, quality.BATCH_SUITES, batch_name, ledger)
+        article, comment, mention, failed = quality.set_aside(
+            results, article, comment, found.mention
+        )
     kept = pl.col("article_id").is_in(article["article_id"].implode())
     candidates = found.candidate.filter(kept)
-    load_task(candidate, summary.run_id, pages, article, comment, mention, candidates)
+    with summary.timing("load"):
+        load_task(candidate, summary.run_id, pages, article, comment, mention, candidates)
     return LoadedBatch(article.height, unparsable, failed, found.entity)
 
 

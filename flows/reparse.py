@@ -45,7 +45,8 @@ def reparse(
 
     with WriterLock(settings.warehouse, wait=wait):
         gazetteer = entities.load_gazetteer()
-        candidate = prepare_task(settings.warehouse, summary.run_id)
+        with summary.timing("copy warehouse"):
+            candidate = prepare_task(settings.warehouse, summary.run_id)
         ledger = quality.RunLedger(summary.run_id)
         try:
             total = candidate.count_stored_pages()
@@ -54,7 +55,8 @@ def reparse(
             with progress_bar() as progress, parse.worker_pool(settings.parse_workers) as pool:
                 bar = progress.add_task("pages", total=total)
                 for offset in range(0, total, settings.batch_size):
-                    pages = candidate.stored_pages(offset, settings.batch_size)
+                    with summary.timing("read"):
+                        pages = candidate.stored_pages(offset, settings.batch_size)
                     batch_name = f"{summary.run_id}-batch{offset // settings.batch_size + 1:05d}"
                     result = load_pages(
                         candidate, pages, gazetteer, summary, ledger, batch_name, pool
@@ -67,7 +69,10 @@ def reparse(
             summary.files_quarantined = quarantine.height
             summary.quarantine_reasons = dict(quarantine.group_by("reason").len().iter_rows())
             entity = known_entities(gazetteer, discovered)
-            totals = publish_task(candidate, summary, started_at, entity, None, quarantine, ledger)
+            with summary.timing("publish"):
+                totals = publish_task(
+                    candidate, summary, started_at, entity, None, quarantine, ledger
+                )
         except quality.DataQualityError as error:
             candidate.discard()
             error.data_docs = report_task(summary, ledger, settings.data_docs)
@@ -76,7 +81,8 @@ def reparse(
             candidate.discard()
             raise
     finish(summary, totals, started_at)
-    summary.data_docs = report_task(summary, ledger, settings.data_docs)
+    with summary.timing("report"):
+        summary.data_docs = report_task(summary, ledger, settings.data_docs)
     return summary
 
 
