@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -40,6 +41,33 @@ WaitOption = Annotated[
         f"exiting at once with code {EXIT_BUSY}.",
     ),
 ]
+
+
+class TaskRunnerName(StrEnum):
+    default = "default"
+    dask = "dask"
+
+
+TaskRunnerOption = Annotated[
+    TaskRunnerName,
+    typer.Option(
+        "--task-runner",
+        help="Where pages are parsed and entities extracted: default (here, on "
+        "NEWSFLOW_PARSE_WORKERS processes) or dask (on a Dask cluster). Validating and "
+        "loading stay here either way.",
+        envvar="NEWSFLOW_TASK_RUNNER",
+    ),
+]
+DaskAddressOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dask-address",
+        help="Scheduler of a running Dask cluster (tcp://host:8786), for --task-runner dask. "
+        "Default: a temporary local cluster of NEWSFLOW_PARSE_WORKERS processes.",
+        envvar="NEWSFLOW_DASK_ADDRESS",
+        show_default=False,
+    ),
+]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's log lines.")]
 DebugOption = Annotated[bool, typer.Option(help="On failure, show the full traceback.")]
 
@@ -71,16 +99,20 @@ def run(
     ] = "*.txt",
     batch_size: BatchSizeOption = 500,
     wait: WaitOption = False,
+    task_runner: TaskRunnerOption = TaskRunnerName.default,
+    dask_address: DaskAddressOption = None,
     verbose: VerboseOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Ingest new and changed page files: parse, extract entities, validate, and publish."""
+    _check_task_runner(task_runner, dask_address)
     inputs = input_dirs or [SAMPLE_INPUT]
     for folder in inputs:
         if not folder.is_dir():
             _fail(f"input folder {folder} does not exist or is not a folder")
     _refuse_if_busy(warehouse, wait)
     _quiet_prefect(verbose)
+    _require_server_for_dask_address(dask_address)
     from flows.ingest import ingest
 
     summary = _run_flow(
@@ -90,6 +122,8 @@ def run(
             batch_size=batch_size,
             pattern=pattern,
             wait=wait,
+            task_runner=task_runner.value,
+            dask_address=dask_address,
         ),
         debug,
     )
@@ -111,19 +145,30 @@ def reparse(
     warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
     batch_size: BatchSizeOption = 500,
     wait: WaitOption = False,
+    task_runner: TaskRunnerOption = TaskRunnerName.default,
+    dask_address: DaskAddressOption = None,
     verbose: VerboseOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Rebuild articles, comments and mentions from the page text stored in the warehouse,
     with the current parser and gazetteer. Needs no input files."""
+    _check_task_runner(task_runner, dask_address)
     if not warehouse.exists():
         _fail(f"no warehouse at {warehouse}; run `newsflow run` first")
     _refuse_if_busy(warehouse, wait)
     _quiet_prefect(verbose)
+    _require_server_for_dask_address(dask_address)
     from flows.reparse import reparse as reparse_flow
 
     summary = _run_flow(
-        lambda: reparse_flow(warehouse=str(warehouse), batch_size=batch_size, wait=wait), debug
+        lambda: reparse_flow(
+            warehouse=str(warehouse),
+            batch_size=batch_size,
+            wait=wait,
+            task_runner=task_runner.value,
+            dask_address=dask_address,
+        ),
+        debug,
     )
     _print_summary(
         summary,
@@ -173,6 +218,25 @@ def serve(
         serve_ingest(Schedule(cron=cron, interval=interval), inputs, warehouse)
     except (ServerUnavailableError, ValueError) as error:
         _fail(str(error))
+
+
+def _check_task_runner(task_runner: TaskRunnerName, dask_address: str | None) -> None:
+    if dask_address and task_runner is not TaskRunnerName.dask:
+        _fail("--dask-address (or NEWSFLOW_DASK_ADDRESS) needs --task-runner dask")
+
+
+def _require_server_for_dask_address(dask_address: str | None) -> None:
+    """Workers of a cluster started elsewhere report their task runs to PREFECT_API_URL: the
+    temporary server Prefect starts inside this process is out of their reach."""
+    if not dask_address:
+        return
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        _fail(
+            "--dask-address needs a Prefect server the Dask workers can reach: start "
+            "`prefect server start` and set PREFECT_API_URL, here and on the workers"
+        )
 
 
 def _refuse_if_busy(warehouse: Path, wait: bool) -> None:

@@ -1,14 +1,17 @@
 """The `ingest` Prefect flow: wires the stages together, batch by batch, then publishes."""
 
+import logging
 import secrets
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import duckdb
 import polars as pl
@@ -24,6 +27,9 @@ from flows.halt import halt_point
 from flows.load import Candidate, RunCounts, WriterLock
 from flows.settings import Settings
 from flows.teardown import silence_teardown_noise
+
+if TYPE_CHECKING:
+    from prefect_dask import DaskTaskRunner
 
 NEWSFLOW_VERSION = version("newsflow")
 
@@ -66,6 +72,7 @@ class RunSummary:
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     data_docs: Path | None = None
     # Seconds the flow spent in each stage, summed over the batches, in the order first met.
+    # With Dask, parse and entities are the time the flow waited for the workers' results.
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
     @contextmanager
@@ -111,19 +118,23 @@ def read_task(files: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl
     return extract.read_pages(files, settings.max_file_bytes)
 
 
+# article, comment, and the pages the parser made nothing of (source_path, sha256).
+Parsed = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]
+# What the entity stage found, and the texts it read.
+Extracted = tuple[entities.Extraction, pl.DataFrame]
+
+
 @task(name="parse pages", cache_policy=NO_CACHE)
-def parse_task(
-    pages: pl.DataFrame, pool: Executor | None
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def parse_task(pages: pl.DataFrame, pool: Executor | None) -> Parsed:
     parsed = parse.parse_pages(pages, pool)
     halt_point("parse")
     return parsed
 
 
+# Takes the parse task's whole result, so that on Dask it can be chained to its future.
 @task(name="extract entities", cache_policy=NO_CACHE)
-def entities_task(
-    article: pl.DataFrame, comment: pl.DataFrame, gazetteer: entities.Gazetteer
-) -> tuple[entities.Extraction, pl.DataFrame]:
+def entities_task(parsed: Parsed, gazetteer: entities.Gazetteer) -> Extracted:
+    article, comment, _ = parsed
     texts = entities.text_fields(article, comment)
     return entities.extract_entities(texts, gazetteer), texts
 
@@ -245,15 +256,21 @@ def ingest(
     batch_size: int | None = None,
     pattern: str | None = None,
     wait: bool = False,
+    task_runner: str | None = None,
+    dask_address: str | None = None,
 ) -> RunSummary:
     """Read the page files under `inputs` that are new or changed, parse, validate and publish
-    them to `warehouse`. With `wait`, wait for a run already writing it instead of failing."""
+    them to `warehouse`. With `wait`, wait for a run already writing it instead of failing.
+    With `task_runner` "dask", parse and extract entities on the Dask cluster at
+    `dask_address` (a temporary local one when None); validation and loading stay here."""
     defaults = Settings()
     settings = Settings(
         inputs=tuple(Path(p) for p in inputs) if inputs else defaults.inputs,
         warehouse=Path(warehouse) if warehouse else defaults.warehouse,
         batch_size=batch_size or defaults.batch_size,
         pattern=pattern or defaults.pattern,
+        task_runner=task_runner or defaults.task_runner,
+        dask_address=dask_address or defaults.dask_address,
     )
     started_at = now()
     summary = RunSummary(run_id=new_run_id(started_at), warehouse=settings.warehouse)
@@ -313,16 +330,17 @@ def _run_batches(
     manifests: list[pl.DataFrame] = [_unchanged_manifest(summary.run_id, unchanged, known)]
     rejected: list[pl.DataFrame] = [discovery.rejects]
 
-    with progress_bar() as progress, parse.worker_pool(settings.parse_workers) as pool:
+    with (
+        progress_bar() as progress,
+        batch_stages(settings, gazetteer, to_read.height) as stages,
+    ):
         bar = progress.add_task("pages", total=to_read.height)
-        for offset in range(0, to_read.height, settings.batch_size):
-            batch = to_read.slice(offset, settings.batch_size)
-            with summary.timing("read"):
-                pages, unreadable = read_task(batch, settings)
-            # Read again but the same bytes (touched, copied back): nothing to parse.
-            changed = extract.drop_unchanged(pages, loaded, parse.PARSER_VERSION)
-            batch_name = f"{summary.run_id}-batch{offset // settings.batch_size + 1:05d}"
-            result = load_pages(candidate, changed, gazetteer, summary, ledger, batch_name, pool)
+        read = _read_batches(to_read, loaded, settings, summary, stages)
+        for batch in started_ahead(read, stages.ahead):
+            pages, changed, unreadable = batch.pages, batch.changed, batch.unreadable
+            result = load_pages(
+                candidate, changed, batch.pending, gazetteer, summary, ledger, batch.name
+            )
             discovered.append(result.discovered)
             rejected.extend(
                 [unreadable, _unparsable_rows(result.unparsable, loaded), result.failed]
@@ -333,7 +351,7 @@ def _run_batches(
             manifests.append(_manifest(summary.run_id, pages, changed, unreadable, set_aside))
             summary.files_loaded += result.loaded
             summary.files_unchanged += pages.height - changed.height
-            progress.update(bar, advance=batch.height)
+            progress.update(bar, advance=batch.files)
 
     summary.files_unchanged += unchanged.height
     quarantine = pl.concat(rejected, how="vertical_relaxed")
@@ -353,6 +371,139 @@ def _run_batches(
 
 
 @dataclass
+class PendingBatch:
+    """A batch's parse and entity results: computed in the flow when asked for (default
+    runner), or already submitted to the Dask workers."""
+
+    parsed: Callable[[], Parsed]
+    extracted: Callable[[Parsed], Extracted]
+
+
+@dataclass
+class BatchStages:
+    """Where parse and entity extraction run, and how many batches are started beyond the one
+    being validated and loaded."""
+
+    start: Callable[[pl.DataFrame], PendingBatch]
+    ahead: int = 0
+
+
+@contextmanager
+def batch_stages(
+    settings: Settings, gazetteer: entities.Gazetteer, pages: int
+) -> Iterator[BatchStages]:
+    """Parse and extract on the local process pool as each batch comes, or on Dask; with no
+    page to parse, no Dask cluster is started or called."""
+
+    def in_flow(pool: Executor | None) -> Callable[[pl.DataFrame], PendingBatch]:
+        def start(batch: pl.DataFrame) -> PendingBatch:
+            return PendingBatch(
+                lambda: parse_task(batch, pool), lambda parsed: entities_task(parsed, gazetteer)
+            )
+
+        return start
+
+    if settings.task_runner != "dask" or pages == 0:
+        with parse.worker_pool(settings.parse_workers) as pool:
+            yield BatchStages(in_flow(pool))
+        return
+
+    with _dask_runner(settings) as runner:
+        # One batch per worker thread in flight, so none idles while the flow loads.
+        slots = sum(runner.client.nthreads().values())
+
+        def submit(batch: pl.DataFrame) -> PendingBatch:
+            if batch.is_empty():
+                # load_pages asks for nothing: submitting would only add idle task runs.
+                return in_flow(None)(batch)
+            # Each worker parses its batch itself: a local pool would fight it for the cores.
+            parsed = runner.submit(parse_task, {"pages": batch, "pool": None})
+            found = runner.submit(entities_task, {"parsed": parsed, "gazetteer": gazetteer})
+            return PendingBatch(parsed.result, lambda _: found.result())
+
+        yield BatchStages(submit, ahead=max(1, slots))
+
+
+@contextmanager
+def _dask_runner(settings: Settings) -> Iterator["DaskTaskRunner"]:
+    # Imported here: distributed takes a second to import, and only Dask runs need it.
+    from prefect.client.orchestration import get_client
+    from prefect_dask import DaskTaskRunner
+
+    if settings.dask_address:
+        runner = DaskTaskRunner(address=settings.dask_address)
+    else:
+        with get_client(sync_client=True) as client:
+            api_url = str(client.api_url)
+        runner = DaskTaskRunner(
+            cluster_kwargs={
+                "n_workers": settings.parse_workers,
+                "threads_per_worker": 1,  # parsing is pure Python: one thread per process
+                "processes": True,
+                # Any free loopback port: the fixed 8787 would clash (a warning) with a second
+                # run's, and without bokeh (not installed) the page only says it is missing.
+                "dashboard_address": "127.0.0.1:0",
+                "silence_logs": logging.ERROR,
+                # Without an API URL each worker would start a temporary Prefect server of
+                # its own (10 to 20 s) and record its task runs there: point them at ours.
+                "env": {"PREFECT_API_URL": api_url},
+            }
+        )
+    # distributed logs every connection at INFO, in this process too (the local scheduler).
+    distributed_logger = logging.getLogger("distributed")
+    level = distributed_logger.level
+    distributed_logger.setLevel(logging.WARNING)
+    try:
+        with runner:
+            yield runner
+    finally:
+        distributed_logger.setLevel(level)
+
+
+@dataclass
+class ReadBatch:
+    """A batch of files read, with the parse of its new and changed pages started."""
+
+    name: str
+    files: int
+    pages: pl.DataFrame
+    changed: pl.DataFrame
+    unreadable: pl.DataFrame
+    pending: PendingBatch
+
+
+def _read_batches(
+    to_read: pl.DataFrame,
+    loaded: pl.DataFrame,
+    settings: Settings,
+    summary: RunSummary,
+    stages: BatchStages,
+) -> Iterator[ReadBatch]:
+    for offset in range(0, to_read.height, settings.batch_size):
+        batch = to_read.slice(offset, settings.batch_size)
+        with summary.timing("read"):
+            pages, unreadable = read_task(batch, settings)
+        # Read again but the same bytes (touched, copied back): nothing to parse.
+        changed = extract.drop_unchanged(pages, loaded, parse.PARSER_VERSION)
+        name = f"{summary.run_id}-batch{offset // settings.batch_size + 1:05d}"
+        yield ReadBatch(name, batch.height, pages, changed, unreadable, stages.start(changed))
+
+
+T = TypeVar("T")
+
+
+def started_ahead(items: Iterator[T], ahead: int) -> Iterator[T]:
+    """Yield each of `items` once `ahead` more have been drawn (read and started). With 0,
+    each is yielded as soon as it is drawn: batch by batch, as without Dask."""
+    window: deque[T] = deque()
+    for item in items:
+        window.append(item)
+        if len(window) > ahead:
+            yield window.popleft()
+    yield from window
+
+
+@dataclass
 class LoadedBatch:
     """What became of a batch of pages."""
 
@@ -368,13 +519,13 @@ class LoadedBatch:
 def load_pages(
     candidate: Candidate,
     pages: pl.DataFrame,
+    pending: PendingBatch,
     gazetteer: entities.Gazetteer,
     summary: RunSummary,
     ledger: quality.RunLedger,
     batch_name: str,
-    pool: Executor | None = None,
 ) -> LoadedBatch:
-    """Parse, extract, validate and load `pages`."""
+    """Validate and load `pages`, with their parse and entity results from `pending`."""
     no_pages = pl.DataFrame(schema={"source_path": pl.String(), "sha256": pl.String()})
     nothing = LoadedBatch(
         0, no_pages, pl.DataFrame(schema=extract.REJECT_SCHEMA), schema.empty("entity")
@@ -383,7 +534,8 @@ def load_pages(
         # No task runs, and the data-quality gate (seconds to import) is not needed.
         return nothing
     with summary.timing("parse"):
-        article, comment, unparsable = parse_task(pages, pool)
+        parsed = pending.parsed()
+    article, comment, unparsable = parsed
     if article.is_empty():
         return replace(nothing, unparsable=unparsable)
     if not any(result.suite == "entity" for result in ledger.results):
@@ -393,7 +545,7 @@ def load_pages(
         with summary.timing("validate"):
             quality.require_passed(validate_task(reference, ("entity",), run_name, ledger))
     with summary.timing("entities"):
-        found, texts = entities_task(article, comment, gazetteer)
+        found, texts = pending.extracted(parsed)
     with summary.timing("validate"):
         known = pl.concat([gazetteer.entities, found.entity])
         frames = quality.checked_frames(article, comment, found.mention, texts, known)

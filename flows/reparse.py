@@ -1,5 +1,6 @@
 """The `reparse` Prefect flow: rebuild the derived tables from the stored page text."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -7,7 +8,10 @@ from prefect import flow
 
 from flows import entities, extract, parse, quality
 from flows.ingest import (
+    BatchStages,
+    PendingBatch,
     RunSummary,
+    batch_stages,
     finish,
     known_entities,
     load_pages,
@@ -17,24 +21,32 @@ from flows.ingest import (
     progress_bar,
     publish_task,
     report_task,
+    started_ahead,
 )
-from flows.load import WriterLock
+from flows.load import Candidate, WriterLock
 from flows.settings import Settings
 
 
 @flow(name="reparse", log_prints=True)
 def reparse(
-    warehouse: str | None = None, batch_size: int | None = None, wait: bool = False
+    warehouse: str | None = None,
+    batch_size: int | None = None,
+    wait: bool = False,
+    task_runner: str | None = None,
+    dask_address: str | None = None,
 ) -> RunSummary:
     """Parse every stored page again and replace its article, comments and mentions.
 
     A page the current parser makes nothing of keeps the rows it has (made by the parser
-    version in article.parser_version) and gets a quarantine row saying so.
+    version in article.parser_version) and gets a quarantine row saying so. `task_runner`
+    and `dask_address` as for `ingest`.
     """
     defaults = Settings()
     settings = Settings(
         warehouse=Path(warehouse) if warehouse else defaults.warehouse,
         batch_size=batch_size or defaults.batch_size,
+        task_runner=task_runner or defaults.task_runner,
+        dask_address=dask_address or defaults.dask_address,
     )
     if not settings.warehouse.exists():
         raise FileNotFoundError(f"no warehouse at {settings.warehouse}; run `newsflow run` first")
@@ -52,14 +64,15 @@ def reparse(
             total = candidate.count_stored_pages()
             rejected: list[pl.DataFrame] = [_kept_rows(None)]
             discovered: list[pl.DataFrame] = []
-            with progress_bar() as progress, parse.worker_pool(settings.parse_workers) as pool:
+            with (
+                progress_bar() as progress,
+                batch_stages(settings, gazetteer, total) as stages,
+            ):
                 bar = progress.add_task("pages", total=total)
-                for offset in range(0, total, settings.batch_size):
-                    with summary.timing("read"):
-                        pages = candidate.stored_pages(offset, settings.batch_size)
-                    batch_name = f"{summary.run_id}-batch{offset // settings.batch_size + 1:05d}"
+                stored = _stored_batches(candidate, total, settings, summary, stages)
+                for batch_name, pages, pending in started_ahead(stored, stages.ahead):
                     result = load_pages(
-                        candidate, pages, gazetteer, summary, ledger, batch_name, pool
+                        candidate, pages, pending, gazetteer, summary, ledger, batch_name
                     )
                     summary.pages_reparsed += result.loaded
                     discovered.append(result.discovered)
@@ -84,6 +97,22 @@ def reparse(
     with summary.timing("report"):
         summary.data_docs = report_task(summary, ledger, settings.data_docs)
     return summary
+
+
+def _stored_batches(
+    candidate: Candidate,
+    total: int,
+    settings: Settings,
+    summary: RunSummary,
+    stages: BatchStages,
+) -> Iterator[tuple[str, pl.DataFrame, PendingBatch]]:
+    # Reading a batch ahead of loading the one before is safe: a load rewrites the page rows
+    # of its own batch only, with the same keys, so the key-ordered slices do not move.
+    for offset in range(0, total, settings.batch_size):
+        with summary.timing("read"):
+            pages = candidate.stored_pages(offset, settings.batch_size)
+        name = f"{summary.run_id}-batch{offset // settings.batch_size + 1:05d}"
+        yield name, pages, stages.start(pages)
 
 
 def _kept_rows(unparsable: pl.DataFrame | None) -> pl.DataFrame:

@@ -7,6 +7,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_INPUT = PROJECT_ROOT / "sample_pages"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "news.duckdb"
+# Where parse and entity extraction run: in the flow's process ("default"), or on Dask workers.
+TASK_RUNNERS = ("default", "dask")
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -37,12 +39,24 @@ class Settings:
             os.environ.get("NEWSFLOW_PARSE_WORKERS", str(os.cpu_count() or 1))
         )
     )
+    task_runner: str = field(
+        default_factory=lambda: os.environ.get("NEWSFLOW_TASK_RUNNER", "default")
+    )
+    # Scheduler of a running Dask cluster; None starts a temporary local one of `parse_workers`
+    # processes.
+    dask_address: str | None = field(
+        default_factory=lambda: os.environ.get("NEWSFLOW_DASK_ADDRESS") or None
+    )
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
             raise ValueError("batch size must be at least 1")
         if self.parse_workers < 1:
             raise ValueError("parse workers must be at least 1")
+        if self.task_runner not in TASK_RUNNERS:
+            raise ValueError(f"task runner must be one of {', '.join(TASK_RUNNERS)}")
+        if self.dask_address and self.task_runner != "dask":
+            raise ValueError("a Dask address needs the dask task runner")
         unique_inputs = dict.fromkeys(Path(path).resolve() for path in self.inputs)
         object.__setattr__(self, "inputs", tuple(unique_inputs))
         object.__setattr__(self, "warehouse", Path(self.warehouse).resolve())

@@ -26,7 +26,16 @@ def test_help_explains_every_option(tmp_path: Path):
     result = newsflow("run", "--help", home=tmp_path)
 
     assert result.returncode == 0
-    for option in ("--input", "--warehouse", "--pattern", "--batch-size", "--wait", "--verbose"):
+    for option in (
+        "--input",
+        "--warehouse",
+        "--pattern",
+        "--batch-size",
+        "--wait",
+        "--task-runner",
+        "--dask-address",
+        "--verbose",
+    ):
         assert option in result.stdout
 
 
@@ -47,6 +56,16 @@ def test_a_missing_input_folder_fails_in_one_line(tmp_path: Path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"newsflow: input folder {tmp_path / 'nowhere'} does not exist or is not a folder"
+    ]
+
+
+@pytest.mark.parametrize("command", ["run", "reparse"])
+def test_a_dask_address_without_the_dask_runner_fails_in_one_line(tmp_path: Path, command: str):
+    result = newsflow(command, "--dask-address", "tcp://127.0.0.1:8786", home=tmp_path)
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "newsflow: --dask-address (or NEWSFLOW_DASK_ADDRESS) needs --task-runner dask"
     ]
 
 
