@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows.settings import DEFAULT_WAREHOUSE, SAMPLE_INPUT
+from flows.settings import DEFAULT_BATCH_SIZE, DEFAULT_WAREHOUSE, SAMPLE_INPUT
 from flows.teardown import silence_teardown_noise
 
 if TYPE_CHECKING:
@@ -31,7 +31,10 @@ WarehouseOption = Annotated[
     Path, typer.Option("--warehouse", "-w", help="DuckDB file to publish to.")
 ]
 BatchSizeOption = Annotated[
-    int, typer.Option(min=1, help="Page files read, parsed and validated together.")
+    int,
+    typer.Option(
+        min=1, envvar="NEWSFLOW_BATCH_SIZE", help="Page files read, parsed and validated together."
+    ),
 ]
 WaitOption = Annotated[
     bool,
@@ -97,7 +100,7 @@ def run(
             envvar="NEWSFLOW_PATTERN",
         ),
     ] = "*.txt",
-    batch_size: BatchSizeOption = 500,
+    batch_size: BatchSizeOption = DEFAULT_BATCH_SIZE,
     wait: WaitOption = False,
     task_runner: TaskRunnerOption = TaskRunnerName.default,
     dask_address: DaskAddressOption = None,
@@ -143,7 +146,7 @@ def run(
 @app.command()
 def reparse(
     warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
-    batch_size: BatchSizeOption = 500,
+    batch_size: BatchSizeOption = DEFAULT_BATCH_SIZE,
     wait: WaitOption = False,
     task_runner: TaskRunnerOption = TaskRunnerName.default,
     dask_address: DaskAddressOption = None,
