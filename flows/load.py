@@ -157,7 +157,19 @@ class Candidate:
             "entity_mention": conform(mention, "entity_mention"),
             "candidate_mention": empty("candidate_mention") if candidate is None else candidate,
         }
-        self._transaction(staged, [sql("load/delete_replaced_rows"), *_inserts(*staged)])
+        statements = _inserts(*staged)
+        if self._replaces_rows(staged["page"]):
+            # The deletes scan whole tables (millions of mentions in a large warehouse): a
+            # first load, all pages new, would pay that for every batch.
+            statements.insert(0, sql("load/delete_replaced_rows"))
+        self._transaction(staged, statements)
+
+    def _replaces_rows(self, pages: pl.DataFrame) -> bool:
+        """Whether any of `pages` has rows in the warehouse already."""
+        with self._connect() as con:
+            con.register("staged_page", pages.select("article_id"))
+            row = con.execute(sql("load/replaced_articles")).fetchone()
+        return bool(row and row[0])
 
     def write_run(
         self,
