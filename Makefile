@@ -30,7 +30,7 @@ test: setup  ## Lint, then run the test suite
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -n 2 --dist loadfile
 
-bench: setup  ## newsflow run on 10k, 50k and 100k generated pages against the I/O floor (about 30 min)
+bench: setup  ## newsflow run on 10k, 50k and 100k generated pages against the I/O floor (about 20 min)
 	$(VENV)/bin/python -m benchmarks.crawl_scale
 
 bench-parse: setup  ## Time the parse stage alone on 20,000 generated pages (pages/s, MB/s)
