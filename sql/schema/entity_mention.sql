@@ -1,5 +1,8 @@
+-- No primary key: its index must be in memory for every insert (0.3 GiB and 2 s per batch at
+-- 10 M mentions). mention_id is unique all the same: it starts with the article_id, the
+-- data-quality gate checks it unique in each batch, and a page's rows are replaced whole.
 create table if not exists entity_mention (
-    mention_id varchar primary key,
+    mention_id varchar not null,
     entity_id varchar not null,
     article_id varchar not null,
     comment_id varchar,
