@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from benchmarks import corpus
 from flows import entities, extract, parse
@@ -276,5 +275,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    pl.Config.set_tbl_hide_dataframe_shape(True)
     main()
