@@ -179,7 +179,7 @@ def _found(column: str, keys: pl.Series) -> pl.Expr:
     return pl.when(pl.col(column).is_in(keys.implode())).then(pl.col(column))
 
 
-def suite_parameters(frames: dict[str, pl.DataFrame]) -> dict[str, Any]:
+def suite_parameters() -> dict[str, Any]:
     """Values the suites refer to as {"$PARAMETER": name}."""
     now = datetime.now(UTC)
     return {
@@ -225,7 +225,7 @@ class QualityGate:
         rule's result. `run_name` files the GX results for Data Docs."""
         from great_expectations.core.run_identifier import RunIdentifier
 
-        parameters = suite_parameters(frames)
+        parameters = suite_parameters()
         results: list[RuleResult] = []
         for name in suites or [s for s in SUITES if s in frames]:
             outcome = self._definitions[name].run(
