@@ -284,6 +284,8 @@ def _run_flow(start: Callable[[], "RunSummary"], debug: bool) -> "RunSummary":
 
 
 def _print_summary(summary: "RunSummary", files: list[tuple[str, int]]) -> None:
+    from flows.ingest import stage_times  # imported already by the run that made `summary`
+
     table = Table(title=f"newsflow {summary.kind} run {summary.run_id}", show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
@@ -299,8 +301,7 @@ def _print_summary(summary: "RunSummary", files: list[tuple[str, int]]) -> None:
     for label, value in rows:
         table.add_row(label, f"{value:,}" if isinstance(value, int) else value)
     Console().print(table)
-    stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in summary.stage_seconds.items())
-    console.print(f"time by stage: {stages}", highlight=False)
+    console.print(f"time by stage: {stage_times(summary)}", highlight=False)
     for reason, count in sorted(summary.quarantine_reasons.items()):
         console.print(f"quarantined as {reason}: {count} (see the quarantine table)")
     console.print(f"warehouse: {summary.warehouse}")

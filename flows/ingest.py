@@ -169,6 +169,7 @@ def report_task(summary: RunSummary, ledger: quality.RunLedger, data_docs: Path)
         ("comments", f"{summary.comments:,}"),
         ("entity mentions", f"{summary.mentions:,}"),
         ("run time", f"{summary.seconds:.1f} s"),
+        ("time by stage", stage_times(summary)),
         ("warehouse", f"`{summary.warehouse}`"),
         ("Data Docs", f"`{index}`"),
     ]
@@ -641,6 +642,10 @@ def finish(summary: RunSummary, totals: dict[str, int], started_at: datetime) ->
     summary.files_missing = totals["files_missing"]
     summary.seconds = (now() - started_at).total_seconds()
     return summary
+
+
+def stage_times(summary: RunSummary) -> str:
+    return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in summary.stage_seconds.items())
 
 
 def new_run_id(started_at: datetime) -> str:

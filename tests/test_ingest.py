@@ -251,6 +251,7 @@ def test_each_run_rebuilds_data_docs_and_versions_its_prefect_artifacts(
         tables = versions("newsflow-rule-results")
     mine = [a for a in reports if second.run_id in str(a.data)]
     assert len(mine) == 1 and "Data quality: passed" in str(mine[0].data)
+    assert re.search(r"time by stage \| discover [\d.]+ s, .*, publish [\d.]+ s", str(mine[0].data))
     assert mine[0].type == "markdown"
     assert any(second.run_id in str(a.description) for a in tables)
     assert {a.type for a in tables} == {"table"}
