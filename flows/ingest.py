@@ -282,7 +282,7 @@ def ingest(
     with WriterLock(settings.warehouse, wait=wait):
         with summary.timing("discover"):
             discovery = discover_task(settings)
-            gazetteer = entities.load_gazetteer()
+        gazetteer = entities.load_gazetteer()
         with summary.timing("copy warehouse"):
             candidate = prepare_task(settings.warehouse, summary.run_id)
         ledger = quality.RunLedger(summary.run_id)
@@ -486,7 +486,7 @@ def _read_batches(
             pages, unreadable = read_task(batch, settings)
         # Read again but the same bytes (touched, copied back): nothing to parse.
         changed = extract.drop_unchanged(pages, loaded, parse.PARSER_VERSION)
-        name = f"{summary.run_id}-batch{offset // settings.batch_size + 1:05d}"
+        name = batch_name(summary.run_id, offset, settings.batch_size)
         yield ReadBatch(name, batch.height, pages, changed, unreadable, stages.start(changed))
 
 
@@ -642,6 +642,11 @@ def finish(summary: RunSummary, totals: dict[str, int], started_at: datetime) ->
     summary.files_missing = totals["files_missing"]
     summary.seconds = (now() - started_at).total_seconds()
     return summary
+
+
+def batch_name(run_id: str, offset: int, batch_size: int) -> str:
+    """The name a batch's data-quality results are filed under: run id and batch number."""
+    return f"{run_id}-batch{offset // batch_size + 1:05d}"
 
 
 def stage_times(summary: RunSummary) -> str:

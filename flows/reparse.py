@@ -11,6 +11,7 @@ from flows.ingest import (
     BatchStages,
     PendingBatch,
     RunSummary,
+    batch_name,
     batch_stages,
     finish,
     known_entities,
@@ -111,7 +112,7 @@ def _stored_batches(
     for offset in range(0, total, settings.batch_size):
         with summary.timing("read"):
             pages = candidate.stored_pages(offset, settings.batch_size)
-        name = f"{summary.run_id}-batch{offset // settings.batch_size + 1:05d}"
+        name = batch_name(summary.run_id, offset, settings.batch_size)
         yield name, pages, stages.start(pages)
 
 
