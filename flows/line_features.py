@@ -1,7 +1,13 @@
-"""Shape features of each line of a page, for the line labeller in flows/parse.py."""
+"""Shape features of the lines of many pages at once, for the line labeller in flows/parse.py.
 
-import re
-from collections import Counter
+Features are computed column-wise with polars over every non-blank line of a batch of pages
+(regular expressions and counts in Rust, not a Python loop per line), and come out as lists
+of attribute strings, the form the CRF tagger takes.
+"""
+
+from typing import Any
+
+import polars as pl
 
 # Line labels the model gives: title, body, chrome (anything of the site: bylines, dates,
 # captions, widgets, reply buttons), a commenter's author line, the first line of a comment
@@ -31,224 +37,229 @@ CUE_WORDS = frozenset(
     """.split()  # noqa: SIM905 (a word list reads best as words)
 )
 # Function words: prose has many of them, names, headlines and chrome few.
-_FUNCTION_WORDS = frozenset(
-    """
+_FUNCTION_WORDS = """
     the a an and of to in for with that was are is it on as by at from this be not or have
     has had will would can could should but if so do does did they he she we you i his her
     their its our your my who which what when there than then also just been were into about
     more all one no out up
     """.split()  # noqa: SIM905 (a word list reads best as words)
-)
-_FIRST_PERSON = frozenset(["i", "me", "my", "we", "us", "our", "i'm", "i've"])
-_SECOND_PERSON = frozenset(["you", "your", "you're"])
-# A comma or full stop with no space after it, between letters (`gone,i think`).
-_TIGHT_PUNCTUATION = re.compile(r"[a-z][,.][a-z]")
-# Characters of a line that word and pattern features read.
+
+# Characters of a line that word and pattern features read: a paragraph shows its nature in
+# its first sentences, and reading long lines whole would cost most of the parse.
 _SAMPLE_CHARS = 200
-_DIGIT = re.compile(r"\d")
-_SENTENCE_BREAK = re.compile(r"[.!?] [A-Z\"\u201c]")
-_MONTH = re.compile(
-    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b", re.IGNORECASE
+_WORD = r"[^\W_]+(?:['\u2019][^\W_]+)*"
+_FUNCTION = r"(?i)\b(?:" + "|".join(_FUNCTION_WORDS) + r")\b"
+# Readers write to each other, in the first and second person, loosely; reporters do not.
+_FIRST_PERSON = r"(?i)\b(?:i|me|my|we|us|our)\b"
+_SECOND_PERSON = r"(?i)\b(?:you|your)\b"
+_PATTERNS = {
+    "month": r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b",
+    "num_date": r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b",
+    "time": r"\b\d{1,2}:\d\d\b",
+    "year": r"\b(?:19|20)\d\d\b",
+    "digits": r"\d",
+    "url": r"https?://|www\.|\b\S+\.(?:com|org|net|press|info|ru|ua|sy)\b|@\S+\.\S",
+    "numbered": r"^\d{1,4}[.)] ",
+    "says": r"\b(?:says:?|wrote:|said:)$",
+    "sentences": r"[.!?] [\p{Lu}\"\u201c]",
+    "paren_end": r"\(.*\)$",
+    "exclaim": r"!",
+    "question": r"\?",
+    "ellipsis": r"\.\.|\u2026",
+    # A comma or full stop with no space after it, between letters (`gone,i think`).
+    "tight_punct": r"\p{Ll}[,.]\p{Ll}",
+}
+# The class of a line's first and last character.
+_CHAR_CLASSES = (
+    ("U", r"\p{Lu}"),
+    ("l", r"\p{Ll}"),
+    ("9", r"\d"),
+    ("•", r"[•·*\-\u2013\u2014▪►]"),
+    ("q", "[\"'\u201c\u201d\u2018\u2019\u00ab\u00bb]"),
+    ("(", r"[(\[{]"),
 )
-_NUMERIC_DATE = re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b")
-_TIME = re.compile(r"\b\d{1,2}:\d\d\b")
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-_URL = re.compile(r"https?://|www\.|\b\S+\.(?:com|org|net|press|info|ru|ua|sy)\b|@\S+\.\S")
-_NUMBERED = re.compile(r"\d{1,4}[.)] ")
-_SAYS = re.compile(r"\bsays:?$|\bwrote:$|\bsaid:$")
-_BULLET = "•·*-\u2013\u2014▪►"
-_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
+_KEPT_PUNCTUATION = ".!?:;,)]\u2026$#@|"
+# Features of the lines above and below that each line also sees.
+_NEIGHBOUR_KEYS = ("len", "last", "first", "gap", "indent", "chrome", "name_like", "cue_line")
 
 
-def _bucket(value: int, bounds: tuple[int, ...]) -> str:
-    for bound in bounds:
-        if value <= bound:
-            return str(bound)
-    return f">{bounds[-1]}"
+def _shifted(expr: pl.Expr, offset: int) -> pl.Expr:
+    """`expr` of the line `offset` lines down the same page (null past the page's ends)."""
+    same_page = pl.col("page").shift(-offset) == pl.col("page")
+    return pl.when(same_page).then(expr.shift(-offset))
 
 
-def _char_class(char: str) -> str:
-    if char.isupper():
-        return "U"
-    if char.islower():
-        return "l"
-    if char.isdigit():
-        return "9"
-    if char in _BULLET:
-        return "•"
-    if char in "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb":
-        return "q"
-    if char in "([{":
-        return "("
-    return char if char in ".!?:;,)]…$#@|" else "o"
+def _bucket(name: str, expr: pl.Expr, bounds: tuple[int, ...]) -> pl.Expr:
+    """The attribute `name=B` for the first bound B that `expr` does not exceed (`name=>N`
+    above the last), named `name`."""
+    result: Any = pl.when(expr <= bounds[0]).then(pl.lit(f"{name}={bounds[0]}"))
+    for bound in bounds[1:]:
+        result = result.when(expr <= bound).then(pl.lit(f"{name}={bound}"))
+    return result.otherwise(pl.lit(f"{name}=>{bounds[-1]}")).alias(name)
 
 
-def line_shape(line: str, raw: str) -> dict[str, float | str]:
-    """Features of one non-blank line on its own (stripped `line`, `raw` as crawled).
-
-    Word and pattern features read the start of a long line only: a paragraph shows its
-    nature in its first sentences, and reading it whole would cost most of the parse.
-    """
-    words = line.split()
-    sample = line[:_SAMPLE_CHARS]
-    tokens = _WORD.findall(sample)
-    lower = [token.lower() for token in tokens]
-    n_words = len(words)
-    long_words = [token for token in tokens if len(token) >= 4 and token[0].isalpha()]
-    capitalised = sum(token[0].isupper() for token in long_words)
-    caps_share = capitalised / len(long_words) if long_words else 0.0
-    function_share = sum(word in _FUNCTION_WORDS for word in lower) / max(len(lower), 1)
-    indent = len(raw.expandtabs(4)) - len(raw.expandtabs(4).lstrip())
-    features: dict[str, float | str] = {
-        "len": _bucket(len(line), (3, 10, 25, 45, 70, 110, 200, 400)),
-        "words": _bucket(n_words, (1, 2, 3, 5, 8, 14, 25, 50)),
-        "first": _char_class(line[0]),
-        "last": _char_class(line[-1]),
-        "indent": _bucket(indent, (0, 1, 3, 5, 7)),
-        "caps": _bucket(round(caps_share * 4), (0, 1, 2, 3, 4)),
-        "func": _bucket(round(function_share * 10), (0, 1, 2, 3, 4, 5)),
-    }
-    if words:
-        first = words[0].lower().strip(":,.")
-        last = words[-1].lower().strip(":,.")
-        if first in CUE_WORDS:
-            features["w0"] = first
-        if last in CUE_WORDS:
-            features["w-1"] = last
-        if n_words <= 4 and all(word in CUE_WORDS for word in lower):
-            features["cue_line"] = " ".join(lower)
-    flags = {
-        "month": bool(_MONTH.search(sample)),
-        "num_date": bool(_NUMERIC_DATE.search(sample)),
-        "time": bool(_TIME.search(sample)),
-        "year": bool(_YEAR.search(sample)),
-        "digits": bool(_DIGIT.search(sample)),
-        "url": bool(_URL.search(sample)),
-        "numbered": bool(_NUMBERED.match(line)),
-        "says": bool(_SAYS.search(line[-12:])),
-        "sentences": bool(_SENTENCE_BREAK.search(sample)),
-        "upper": line.isupper() and len(line) > 3,
-        "paren_end": line.endswith(")") and "(" in line,
-        "name_like": 1 <= n_words <= 4
-        and len(line) <= 40
-        and not line.endswith((".", "!", "?", ",", ":", ";"))
-        and all(word[0].isupper() or not word[0].isalpha() for word in words),
-    }
-    features.update({name: 1.0 for name, on in flags.items() if on})
-    # Readers write to each other, in the first and second person, loosely; reporters do not.
-    first_person = sum(word in _FIRST_PERSON for word in lower)
-    second_person = sum(word in _SECOND_PERSON for word in lower)
-    if first_person:
-        features["pron1"] = _bucket(first_person, (1, 3))
-    if second_person:
-        features["pron2"] = _bucket(second_person, (1, 3))
-    informal = {
-        "exclaim": "!" in sample,
-        "question": "?" in sample,
-        "ellipsis": ".." in sample or "\u2026" in sample,
-        "tight_punct": bool(_TIGHT_PUNCTUATION.search(sample)),
-        "shouting": sum(token.isupper() and len(token) >= 4 for token in tokens) >= 2,
-    }
-    features.update({name: 1.0 for name, on in informal.items() if on})
-    return features
+def _flag(name: str, expr: pl.Expr) -> pl.Expr:
+    """The attribute `name` where `expr` holds, else null."""
+    return pl.when(expr).then(pl.lit(name)).alias(name)
 
 
-def page_features(
-    lines: list[str], raw: list[str], chrome: list[str | None], hints: list[str] | None = None
-) -> tuple[list[int], list[dict[str, float | str]]]:
-    """Features of every non-blank line of a page, in context.
+def _valued(name: str, expr: pl.Expr) -> pl.Expr:
+    """The attribute `name=value` where `expr` has a value, else null."""
+    return pl.concat_str(pl.lit(f"{name}="), expr).alias(name)
 
-    `lines` are the stripped lines, `raw` as crawled, and `chrome` names what the known
-    chrome patterns say of each line ("widget", "section", "form", "article"...) or None.
-    Returns the indices of the non-blank lines and one feature dict for each.
-    """
-    content = [index for index, line in enumerate(lines) if line]
-    count = len(content)
-    recurring = Counter(lines[index] for index in content)
-    shapes = [line_shape(lines[index], raw[index]) for index in content]
-    first_line = lines[content[0]] if content else ""
-    gaps_before = [0] * count
-    for position, index in enumerate(content):
-        previous = content[position - 1] if position else -1
-        gaps_before[position] = index - previous - 1
-    opening = sorted(len(lines[index]) for index in content[1:6]) or [1]
-    typical = max(opening[len(opening) // 2], 1)
-    authorish = [
-        bool(shapes[position].get("name_like"))
-        and position > 0
-        and (gaps_before[position + 1] if position + 1 < count else 9) == 1
-        for position in range(count)
+
+def _char_class(name: str, char: pl.Expr) -> pl.Expr:
+    result: Any = pl.when(pl.lit(False)).then(pl.lit(""))
+    for label, pattern in _CHAR_CLASSES:
+        result = result.when(char.str.contains(f"^{pattern}$")).then(pl.lit(f"{name}={label}"))
+    kept = char.is_in(list(_KEPT_PUNCTUATION))
+    return (
+        result.when(kept)
+        .then(pl.concat_str(pl.lit(f"{name}="), char))
+        .otherwise(pl.lit(f"{name}=o"))
+        .alias(name)
+    )
+
+
+def _line_measures() -> list[pl.Expr]:
+    """Counts and shares of each line on its own, from which its features are read."""
+    line, sample = pl.col("line"), pl.col("sample")
+    # Words of four letters or more, and those of them that start with a capital.
+    long_words = sample.str.count_matches(r"(?:^|\s)\p{L}\S{3}")
+    capitalised = sample.str.count_matches(r"(?:^|\s)\p{Lu}\S{3}")
+    tokens = sample.str.count_matches(_WORD)
+    raw = pl.col("raw").str.replace_all("\t", "    ")
+    return [
+        line.str.len_chars().alias("n_chars"),
+        line.str.count_matches(r"\S+").alias("n_words"),
+        (raw.str.len_chars() - raw.str.strip_chars_start().str.len_chars()).alias("n_indent"),
+        (4 * capitalised / long_words).fill_nan(0).round().alias("n_caps"),
+        (10 * sample.str.count_matches(_FUNCTION) / pl.max_horizontal(tokens, 1))
+        .round()
+        .alias("n_func"),
+        sample.str.count_matches(_FIRST_PERSON).alias("n_pron1"),
+        sample.str.count_matches(_SECOND_PERSON).alias("n_pron2"),
+        line.str.extract(r"^(\S+)").str.to_lowercase().str.strip_chars(":,.").alias("first_word"),
+        line.str.extract(r"(\S+)$").str.to_lowercase().str.strip_chars(":,.").alias("last_word"),
+        line.str.slice(0, 1).alias("first_char"),
+        line.str.slice(-1, 1).alias("last_char"),
+        (
+            line.str.count_matches(r"\S+").is_between(1, 4)
+            & (line.str.len_chars() <= 40)
+            & ~line.str.contains(r"[.!?,:;]$")
+            & ~line.str.contains(r"(?:^|\s)\p{Ll}")
+        ).alias("is_name_like"),
     ]
-    # How many lines down the next line that looks like a commenter's name is.
-    next_authorish = [99] * count
-    upcoming = 99
-    for position in range(count - 1, -1, -1):
-        next_authorish[position] = upcoming - position if upcoming < 99 else 99
-        if authorish[position]:
-            upcoming = position
-    section_seen = False
-    authorish_above = 0
-    features = []
-    for position, index in enumerate(content):
-        line = lines[index]
-        own = dict(shapes[position])
-        own["gap"] = _bucket(gaps_before[position], (0, 1, 2, 3))
-        after = gaps_before[position + 1] if position + 1 < count else 9
-        own["gap_after"] = _bucket(after, (0, 1, 2, 3))
-        own["pos"] = _bucket(round(10 * position / max(count - 1, 1)), (0, 1, 2, 4, 6, 8, 10))
-        own["rank"] = _bucket(position, (0, 1, 2, 3, 5, 8))
-        own["rel_len"] = _bucket(round(4 * len(line) / typical), (0, 1, 2, 3, 4, 6))
-        if chrome[index]:
-            own["chrome"] = chrome[index] or ""
-            section_seen = section_seen or chrome[index] in ("widget", "section")
-        if section_seen:
-            own["after_section"] = 1.0
-        if recurring[line] >= 2:
-            own["recurs"] = 1.0
-            own["recurs_short"] = 1.0 if len(line) <= 40 else 0.0
-        if position and line == first_line:
-            own["repeats_first"] = 1.0
-        own["authorish_above"] = _bucket(authorish_above, (0, 1, 3))
-        own["authorish_below"] = _bucket(next_authorish[position], (1, 2, 3, 5))
-        if hints is not None:
-            own["rule"] = hints[index]
-        if authorish[position]:
-            authorish_above += 1
-        features.append(own)
-    return content, _with_neighbours(features)
 
 
-_NEIGHBOUR_KEYS = (
-    "len",
-    "last",
-    "first",
-    "gap",
-    "indent",
-    "chrome",
-    "name_like",
-    "numbered",
-    "says",
-    "recurs",
-    "cue_line",
-    "func",
-    "month",
-    "time",
-    "rule",
-)
+def _line_columns() -> list[pl.Expr]:
+    """Attributes of each line on its own."""
+    line, sample, n_words = pl.col("line"), pl.col("sample"), pl.col("n_words")
+    first_word, last_word = pl.col("first_word"), pl.col("last_word")
+    lowered = pl.when(n_words <= 4).then(sample.str.to_lowercase()).str.extract_all(_WORD)
+    return [
+        _bucket("len", pl.col("n_chars"), (3, 10, 25, 45, 70, 110, 200, 400)),
+        _bucket("words", n_words, (1, 2, 3, 5, 8, 14, 25, 50)),
+        _char_class("first", pl.col("first_char")),
+        _char_class("last", pl.col("last_char")),
+        _bucket("indent", pl.col("n_indent"), (0, 1, 3, 5, 7)),
+        _bucket("caps", pl.col("n_caps"), (0, 1, 2, 3, 4)),
+        _bucket("func", pl.col("n_func"), (0, 1, 2, 3, 4, 5)),
+        _valued("w0", pl.when(first_word.is_in(CUE_WORDS)).then(first_word)),
+        _valued("w-1", pl.when(last_word.is_in(CUE_WORDS)).then(last_word)),
+        _valued(
+            "cue_line",
+            pl.when(lowered.list.eval(pl.element().is_in(CUE_WORDS)).list.all()).then(
+                lowered.list.join(" ")
+            ),
+        ),
+        _bucket("pron1", pl.col("n_pron1"), (0, 1, 3)),
+        _bucket("pron2", pl.col("n_pron2"), (0, 1, 3)),
+        _flag("shouting", sample.str.count_matches(r"\b\p{Lu}{4,}\b") >= 2),
+        _flag(
+            "upper",
+            (line == line.str.to_uppercase())
+            & line.str.contains(r"\p{Lu}")
+            & (pl.col("n_chars") > 3),
+        ),
+        _flag("name_like", pl.col("is_name_like")),
+        *(_flag(name, sample.str.contains(pattern)) for name, pattern in _PATTERNS.items()),
+    ]
 
 
-def _with_neighbours(features: list[dict[str, float | str]]) -> list[dict[str, float | str]]:
-    """Each line's features plus some of its neighbours' (two lines up and down)."""
-    out = []
-    for position, own in enumerate(features):
-        merged = dict(own)
-        for offset in (-2, -1, 1, 2):
-            other = position + offset
-            if not 0 <= other < len(features):
-                merged[f"{offset}:edge"] = 1.0
-                continue
-            for key in _NEIGHBOUR_KEYS if abs(offset) == 1 else _NEIGHBOUR_KEYS[:6]:
-                if key in features[other]:
-                    merged[f"{offset}:{key}"] = features[other][key]
-        out.append(merged)
-    return out
+def _page_measures() -> list[pl.Expr]:
+    """Where each line stands in its page: spacing, position, what is around it."""
+    page, position, line_no = pl.col("page"), pl.col("position"), pl.col("line_no")
+    gap_after = (_shifted(line_no, 1) - line_no - 1).fill_null(9)
+    authorish = pl.col("is_name_like") & (position > 0) & (gap_after == 1)
+    next_authorish = pl.when(authorish).then(position).shift(-1).over(page).backward_fill()
+    same_page_below = next_authorish.is_not_null() & (pl.col("page") == pl.col("page").shift(-1))
+    opening = pl.col("n_chars").filter(position.is_between(1, 5))
+    section = pl.col("kind").is_in(["widget", "section"]).fill_null(False)
+    return [
+        (line_no - _shifted(line_no, -1).fill_null(-1) - 1).alias("gap_n"),
+        gap_after.alias("gap_after_n"),
+        pl.len().over(page).alias("count"),
+        opening.median().over(page).fill_null(1).clip(1).alias("typical"),
+        pl.when(same_page_below).then(next_authorish - position).fill_null(99).alias("to_author"),
+        (authorish.cast(pl.Int32).cum_sum().over(page) - authorish.cast(pl.Int32)).alias(
+            "authors_above"
+        ),
+        section.cast(pl.Int8).cum_max().over(page).alias("section_above"),
+        (pl.len().over(page, "line") >= 2).alias("is_recurring"),
+        pl.col("line").first().over(page).alias("first_line"),
+    ]
+
+
+def _page_columns() -> list[pl.Expr]:
+    """Attributes of each line in its page."""
+    position = pl.col("position")
+    return [
+        _bucket("gap", pl.col("gap_n"), (0, 1, 2, 3)),
+        _bucket("gap_after", pl.col("gap_after_n"), (0, 1, 2, 3)),
+        _bucket(
+            "pos", (10 * position / (pl.col("count") - 1).clip(1)).round(), (0, 1, 2, 4, 6, 8, 10)
+        ),
+        _bucket("rank", position, (0, 1, 2, 3, 5, 8)),
+        _bucket("rel_len", (4 * pl.col("n_chars") / pl.col("typical")).round(), (0, 1, 2, 3, 4, 6)),
+        _bucket("authorish_above", pl.col("authors_above"), (0, 1, 3)),
+        _bucket("authorish_below", pl.col("to_author"), (1, 2, 3, 5)),
+        _valued("chrome", pl.col("kind")),
+        _flag("after_section", pl.col("section_above") == 1),
+        _flag("recurs", pl.col("is_recurring")),
+        _flag("repeats_first", (position > 0) & (pl.col("line") == pl.col("first_line"))),
+        _flag("-1:edge", position == 0),
+        _flag("1:edge", position == pl.col("count") - 1),
+    ]
+
+
+_OWN = [
+    *(
+        "len words first last indent caps func w0 w-1 cue_line pron1 pron2 shouting upper "
+        "name_like gap gap_after pos rank rel_len authorish_above authorish_below chrome "
+        "after_section recurs repeats_first -1:edge 1:edge"
+    ).split(),  # noqa: SIM905
+    *_PATTERNS,
+]
+
+
+def line_features(lines: pl.DataFrame) -> list[list[str]]:
+    """The attributes of each line in `lines` (page, position, line_no, line, raw, kind: one
+    row per non-blank line, in page order), as a list of strings per line."""
+    neighbours = [
+        pl.concat_str(pl.lit(f"{offset}:"), _shifted(pl.col(key), offset))
+        for offset in (-1, 1)
+        for key in _NEIGHBOUR_KEYS
+    ]
+    joined = (
+        lines.lazy()
+        .with_columns(pl.col("line").str.slice(0, _SAMPLE_CHARS).alias("sample"))
+        .with_columns(_line_measures())
+        .with_columns(_page_measures())
+        .with_columns(*_line_columns(), *_page_columns())
+        # One tab-joined string per line: far cheaper to hand to Python than a list column.
+        .select(pl.concat_str([*_OWN, *neighbours], separator="\t", ignore_nulls=True))
+        .collect()
+        .to_series()
+    )
+    return [attributes.split("\t") for attributes in joined.to_list()]

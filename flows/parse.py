@@ -18,7 +18,7 @@ import pycrfsuite
 from flows.line_features import AUTHOR as L_AUTHOR
 from flows.line_features import BODY as L_BODY
 from flows.line_features import CHROME as L_CHROME
-from flows.line_features import CUE_WORDS, page_features
+from flows.line_features import CUE_WORDS, line_features
 from flows.line_features import MORE as L_MORE
 from flows.line_features import START as L_START
 from flows.line_features import TITLE as L_TITLE
@@ -83,7 +83,17 @@ def _any_of(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
 
 
+# A line that is only a date or time: a post's or comment's time stamp, never its text.
+TIMESTAMP = (
+    r"(?:(?i:mon|tue|wed|thu|fri|sat|sun)[a-z]*,? )?"
+    r"(?:\d{1,2}(?:st|nd|rd|th)? (?i:[a-z]{3,9})\.?,? \d{4}"
+    r"|(?i:[a-z]{3,9})\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}"
+    r"|\d{1,4}[./-]\d{1,2}[./-]\d{1,4})"
+    r"(?:,? (?:at |- |\u2013 )?\d{1,2}[:.]\d\d(?: ?(?i:am|pm))?)?"
+    r"|\d+ (?i:seconds?|minutes?|hours?|days?|weeks?|months?|years?) ago"
+)
 _CHROME_KINDS = (
+    ("date", re.compile(TIMESTAMP)),
     ("widget", _any_of(WIDGET_CHROME)),
     ("section", _any_of(COMMENT_SECTION_HEADERS)),
     ("form", _any_of(REPLY_FORM_CHROME)),
@@ -124,7 +134,7 @@ _MAX_AUTHOR_WORDS = 6
 _SENTENCE_END = tuple('.!?…"”')
 # A line of this many words that ends a sentence is prose: kept as unsplit text when the
 # labeller calls it chrome, never dropped.
-_PROSE_WORDS = 12
+_PROSE_WORDS = 6
 # A line labelled with less certainty than this is worth a look.
 _UNCERTAIN = 0.6
 
@@ -195,11 +205,25 @@ class _Page:
 
 
 def parse_page(text: str) -> ParsedPage:
-    """Parse one decoded page: label every line, then read the article and comments off the
-    labels."""
-    page, known = prepared_page(text)
-    crawl_month = page.crawl_month
-    labels, certainty = _label_lines(page, known)
+    """Parse one decoded page."""
+    return parse_texts([text])[0]
+
+
+def parse_texts(texts: list[str]) -> list[ParsedPage]:
+    """Parse decoded pages: label every line (the features of all pages at once), then read
+    each article and its comments off the labels."""
+    prepared = [prepared_page(text) for text in texts]
+    inputs = line_inputs(prepared)
+    return [
+        _read_page(page, known, content, features)
+        for (page, known), (content, features) in zip(prepared, inputs, strict=True)
+    ]
+
+
+def _read_page(
+    page: _Page, known: dict[int, str], content: list[int], features: list[list[str]]
+) -> ParsedPage:
+    labels, certainty = _label_lines(page, known, content, features)
     title = _take_title(page, labels)
     comments = _read_comments(page, labels)
     for index, label in labels.items():
@@ -214,7 +238,7 @@ def parse_page(text: str) -> ParsedPage:
     return ParsedPage(
         title=title,
         body=body,
-        crawl_month=crawl_month,
+        crawl_month=page.crawl_month,
         layout=_layout(page, comments, known),
         comments=comments,
         unsplit=unsplit,
@@ -284,9 +308,10 @@ def _known_chrome(page: _Page) -> dict[int, str]:
     return known
 
 
-def _label_lines(page: _Page, known: dict[int, str]) -> tuple[dict[int, str], list[float]]:
+def _label_lines(
+    page: _Page, known: dict[int, str], content: list[int], features: list[list[str]]
+) -> tuple[dict[int, str], list[float]]:
     """The labeller's label for every non-blank line, and how sure it was of each."""
-    content, features = line_inputs(page, known)
     if not content:
         return {}, []
     tagger = _tagger()
@@ -304,7 +329,26 @@ def _label_lines(page: _Page, known: dict[int, str]) -> tuple[dict[int, str], li
     labels = dict(zip(content, predicted, strict=True))
     for index in known:
         labels[index] = L_CHROME
-    return _with_text_under_each_author(_without_invented_comments(labels, known), page), certainty
+    labels = _without_invented_comments(labels, known)
+    labels = _with_body_under_title(labels, known, page)
+    return _with_text_under_each_author(labels, page), certainty
+
+
+def _with_body_under_title(
+    labels: dict[int, str], known: dict[int, str], page: _Page
+) -> dict[int, str]:
+    """A titled page with no body line: the prose between the title and the comments is its
+    body (a short page gives the labeller little to go on)."""
+    order = sorted(labels)
+    title = next((i for i in order if labels[i] == L_TITLE), None)
+    if title is None or L_BODY in labels.values():
+        return labels
+    for index in order[order.index(title) + 1 :]:
+        if labels[index] in (L_AUTHOR, L_START, L_MORE):
+            break
+        if index not in known and labels[index] == L_CHROME and reads_like_prose(page.lines[index]):
+            labels[index] = L_BODY
+    return labels
 
 
 def _with_text_under_each_author(labels: dict[int, str], page: _Page) -> dict[int, str]:
@@ -361,10 +405,34 @@ def looks_like_chrome(line: str) -> bool:
     )
 
 
-def line_inputs(page: _Page, known: dict[int, str]) -> tuple[list[int], list[dict]]:
-    """The labeller's input: the non-blank lines of `page` and their features."""
-    kinds: list[str | None] = [known.get(index) for index in range(len(page))]
-    return page_features(page.lines, page.raw, kinds)
+def line_inputs(
+    prepared: list[tuple[_Page, dict[int, str]]],
+) -> list[tuple[list[int], list[list[str]]]]:
+    """The labeller's input for each prepared page: its non-blank lines and their features."""
+    rows = [
+        (number, position, index, page.lines[index], page.raw[index], known.get(index))
+        for number, (page, known) in enumerate(prepared)
+        for position, index in enumerate(i for i, line in enumerate(page.lines) if line)
+    ]
+    frame = pl.DataFrame(rows, schema=_LINES_SCHEMA, orient="row")
+    features = line_features(frame) if rows else []
+    inputs = []
+    start = 0
+    for page, _ in prepared:
+        content = [index for index, line in enumerate(page.lines) if line]
+        inputs.append((content, features[start : start + len(content)]))
+        start += len(content)
+    return inputs
+
+
+_LINES_SCHEMA = {
+    "page": pl.UInt32(),
+    "position": pl.Int64(),
+    "line_no": pl.Int64(),
+    "line": pl.String(),
+    "raw": pl.String(),
+    "kind": pl.String(),
+}
 
 
 @functools.cache
@@ -385,10 +453,15 @@ def _take_title(page: _Page, labels: dict[int, str]) -> str | None:
     same = loose(title)
     for index in labels:
         if page.roles[index] is None and (
-            labels[index] == L_TITLE or loose(page.lines[index]) == same
+            labels[index] == L_TITLE or _same_text(page.lines[index], title, same)
         ):
             page.roles[index] = CHROME
     return title
+
+
+def _same_text(line: str, title: str, title_loose: str) -> bool:
+    # Lengths first: comparing loosely costs a normalisation of the line.
+    return abs(len(line) - len(title)) <= 2 + len(title) // 10 and loose(line) == title_loose
 
 
 def loose(line: str) -> str:
@@ -597,8 +670,8 @@ def _parse_rows(rows: list[tuple[str, str, str]]) -> tuple[list[dict], list[dict
     articles: list[dict] = []
     comments: list[dict] = []
     rejects: list[dict] = []
-    for source_path, sha256, text in rows:
-        parsed = parse_page(text)
+    parsed_pages = parse_texts([text for _, _, text in rows])
+    for (source_path, sha256, _), parsed in zip(rows, parsed_pages, strict=True):
         if parsed.title is None and parsed.body is None and not parsed.comments:
             rejects.append({"source_path": source_path, "sha256": sha256})
             continue

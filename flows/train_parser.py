@@ -237,12 +237,12 @@ def _decoded(path: Path) -> str:
 TRAINING = {"c1": 0.05, "c2": 0.05, "max_iterations": 200, "feature.possible_transitions": True}
 
 
-def labelled_sequence(gold: GoldPage) -> tuple[list[dict], list[str]]:
+def labelled_sequence(gold: GoldPage) -> tuple[list[list[str]], list[str]]:
     """The labeller's input for `gold` and the label of each of its non-blank lines."""
     from flows.parse import line_inputs, loose, prepared_page
 
     page, known = prepared_page(gold.text)
-    content, features = line_inputs(page, known)
+    [(content, features)] = line_inputs([(page, known)])
     title = loose(gold.title) if gold.title else None
     is_chrome = [
         i in known or (title is not None and loose(line) == title)
