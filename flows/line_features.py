@@ -233,14 +233,12 @@ def _page_columns() -> list[pl.Expr]:
     ]
 
 
-_OWN = [
-    *(
-        "len words first last indent caps func w0 w-1 cue_line pron1 pron2 shouting upper "
-        "name_like gap gap_after pos rank rel_len authorish_above authorish_below chrome "
-        "after_section recurs repeats_first -1:edge 1:edge"
-    ).split(),  # noqa: SIM905
-    *_PATTERNS,
-]
+_OWN_NAMES = (
+    "len words first last indent caps func w0 w-1 cue_line pron1 pron2 shouting upper "
+    "name_like gap gap_after pos rank rel_len authorish_above authorish_below chrome "
+    "after_section recurs repeats_first -1:edge 1:edge"
+)
+_OWN = [*_OWN_NAMES.split(), *_PATTERNS]
 
 
 def line_features(lines: pl.DataFrame) -> list[list[str]]:
