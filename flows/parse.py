@@ -42,7 +42,7 @@ _MONTH_LINE = re.compile(r"(?P<month>[A-Z]+) (?P<year>(19|20)\d\d)")
 # checks titles, bodies and comments against this same list.
 ARTICLE_CHROME = (
     r"Support SouthFront",
-    r"Click to see (?:the )?full-size (?:image|map|photo)\.?",
+    r"Click to see (?:the )?full[- ]size (?:image|map|photo)\.?",
     r"(?i:illustrative image)\.?(?:,? (?i:source)\b.*)?",
     r"(?i:file (?:image|photo))\.?",
     r"(?:IMAGE|FILE PHOTO):.*",
@@ -51,6 +51,12 @@ ARTICLE_CHROME = (
     r"PayPal:.*",
     r"Do you like this content\? Consider helping us!",
     r"More on this topic:",
+    # Bylines, credits and share buttons of other sites (LAYOUTS.md, section 6).
+    r"By [A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,3}(?:,? (?:and|&) [A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,3})?",
+    r"Posted (?:on|in|by)\b(?: \S+){0,10}",
+    r"Source: \S+(?: \S+){0,5}",
+    r"Share (?:it|this)(?: (?:article|story|post))?:?",
+    r"Loading(?: \w+)? [Cc]omments ?(?:\.\.\.|\u2026)?",
 )
 # wpDiscuz comment-widget strings: the first one seen opens the comment section.
 WIDGET_CHROME = (
@@ -331,7 +337,7 @@ def _label_lines(
         labels[index] = L_CHROME
     labels = _without_invented_comments(labels, known)
     labels = _with_body_under_title(labels, known, page)
-    return _with_text_under_each_author(labels, page), certainty
+    return _with_text_under_each_author(labels, known, page), certainty
 
 
 def _with_body_under_title(
@@ -351,16 +357,21 @@ def _with_body_under_title(
     return labels
 
 
-def _with_text_under_each_author(labels: dict[int, str], page: _Page) -> dict[int, str]:
+def _with_text_under_each_author(
+    labels: dict[int, str], known: dict[int, str], page: _Page
+) -> dict[int, str]:
     """An author line is followed by its text: when the labeller gave it none, the first line
-    below it that does not look like chrome is its text (a one-word reply such as `Quiet.`)."""
+    below it that does not look like chrome is its text (a one-word reply such as `Quiet.`),
+    past the comment's time stamp."""
     order = sorted(labels)
     for position, index in enumerate(order):
         if labels[index] != L_AUTHOR:
             continue
         for below in order[position + 1 :]:
             label = labels[below]
-            if label in (L_AUTHOR, L_START, L_MORE) or page.roles[below] is not None:
+            if known.get(below) == "date":
+                continue
+            if label in (L_AUTHOR, L_START, L_MORE) or below in known:
                 break
             if not looks_like_chrome(page.lines[below]):
                 labels[below] = L_MORE

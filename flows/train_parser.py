@@ -36,6 +36,8 @@ class GoldPage:
 
     name: str
     site: str
+    # The labeller's name for the page's comment layout (index.tsv), or the fixture's.
+    layout: str
     text: str
     title: str | None
     body_first: str | None
@@ -174,17 +176,18 @@ def _find_end_exact(words: list[tuple[int, str]], wanted: list[str], cursor: int
 
 def real_pages(folder: Path = REAL_PAGES) -> list[GoldPage]:
     """The hand-labelled real pages of ../shared/realpages (gold.jsonl, index.tsv)."""
-    sites = {}
+    index = {}
     for row in (folder / "index.tsv").read_text(encoding="utf-8").splitlines()[1:]:
         fields = row.split("\t")
-        sites[fields[0]] = fields[2]
+        index[fields[0]] = (fields[2], fields[3])
     pages = []
     for row in (folder / "gold.jsonl").read_text(encoding="utf-8").splitlines():
         gold = json.loads(row)
         pages.append(
             GoldPage(
                 name=gold["file"],
-                site=sites.get(gold["file"], "?"),
+                site=index[gold["file"]][0],
+                layout=index[gold["file"]][1],
                 text=_decoded(folder / gold["file"]),
                 title=gold["title"],
                 body_first=gold["body_first_words"],
@@ -214,6 +217,7 @@ def fixture_pages() -> list[GoldPage]:
             GoldPage(
                 name=page.name,
                 site=f"fixture:{expected.get('family', 'southfront')}",
+                layout=expected["layout"],
                 text=_decoded(page),
                 title=expected["title"],
                 body_first=expected["body_starts"],

@@ -50,12 +50,24 @@ CHROME_EXAMPLES = [
     "Inline Feedbacks",
     "View all comments",
     "Would love your thoughts, please comment.x",
+    "Click to see the full size map",
+    "By Anna Berg and Jon Dahl",
+    "By J. Smith",
+    "Posted on by editor",
+    "Posted on May 3, 2021 by the news desk",
+    "Source: a news agency",
+    "Share it:",
+    "Share this:",
+    "Loading Facebook Comments ...",
 ]
 NOT_CHROME = [
     "Support SouthFront and its reporters, one reader wrote.",
     "Illustrative images of the bridge were shown to the council.",
     "South Front lines held through the night.",
     "Notify of any changes, the mayor said.",
+    "By Friday the bridge was open again.",
+    "Source: the ministry said on Monday that the fighting had stopped.",
+    "Share this story with your neighbours, the mayor asked.",
 ]
 
 # Hand-labelled from the seed pages, in page order.
