@@ -133,6 +133,10 @@ class ParsedPage:
     unsplit: str | None = None
     # The role of each input line (see BLANK ... UNSPLIT), so no line goes unaccounted for.
     roles: list[str] = field(default_factory=list)
+    # Reasons an analyst should look at the page (names in REVIEW_FLAGS), in that order.
+    flags: tuple[str, ...] = ()
+    # How sure the parser is of the split, 0 to 1 (see _review_flags).
+    confidence: float = 1.0
 
 
 @dataclass
@@ -237,7 +241,7 @@ def parse_page(text: str) -> ParsedPage:
         for block in blocks:
             for index in block.indices:
                 page.roles[index] = role
-    return ParsedPage(
+    parsed = ParsedPage(
         title=title,
         body=_paragraphs(body_blocks),
         crawl_month=crawl_month,
@@ -246,6 +250,8 @@ def parse_page(text: str) -> ParsedPage:
         unsplit=_paragraphs(unsplit),
         roles=[role or BODY for role in page.roles],
     )
+    parsed.flags, parsed.confidence = _review_flags(parsed, page.lines, cut_off=bool(cut_off))
+    return parsed
 
 
 def _paragraphs(blocks: list[_Block]) -> str | None:
@@ -620,7 +626,8 @@ def parse_pages(
     """Parse every page in `pages` (source_path, sha256, text), on the workers of `pool` when
     one is given.
 
-    Returns (article, comment, rejects): a page with no title, body or comment is rejected.
+    Returns (article, comment, rejects). Only a page with no text but its header and site
+    chrome is rejected: text the parser cannot place is kept as the article's unsplit_text.
     """
     # The worker processes import this module only to parse: DuckDB and the schema stay out.
     from flows.schema import polars_schema
@@ -649,7 +656,12 @@ def _parse_rows(rows: list[tuple[str, str, str]]) -> tuple[list[dict], list[dict
     rejects: list[dict] = []
     for source_path, sha256, text in rows:
         parsed = parse_page(text)
-        if parsed.title is None and parsed.body is None and not parsed.comments:
+        if (
+            parsed.title is None
+            and parsed.body is None
+            and not parsed.comments
+            and parsed.unsplit is None
+        ):
             rejects.append({"source_path": source_path, "sha256": sha256})
             continue
         article_id = stable_id(source_path)
@@ -664,6 +676,9 @@ def _parse_rows(rows: list[tuple[str, str, str]]) -> tuple[list[dict], list[dict
                 "n_comments": len(parsed.comments),
                 "sha256": sha256,
                 "parser_version": PARSER_VERSION,
+                "unsplit_text": parsed.unsplit,
+                "parse_flags": ",".join(parsed.flags) or None,
+                "parse_confidence": parsed.confidence,
             }
         )
         comments.extend(_comment_rows(article_id, parsed.comments))
@@ -692,3 +707,74 @@ def _comment_rows(article_id: str, comments: list[Comment]) -> list[dict]:
             }
         )
     return rows
+
+
+# Reasons an analyst should look at a page (ParsedPage.flags), each with the weight it puts on
+# the parser's confidence. unsplit_text is weighed by the share of the text left unsplit.
+REVIEW_FLAGS = {
+    # Mirror pages show no headline; elsewhere a missed title has gone into the body.
+    "no_title": 0.9,
+    # Comment-only pages have no body; elsewhere the body went into comments or unsplit text.
+    "no_body": 0.8,
+    # Some text could be placed neither in the article nor in a comment (article.unsplit_text).
+    "unsplit_text": 1.0,
+    # A comment section was seen but not split into comments (layout unknown).
+    "comment_section_unsplit": 0.8,
+    # The page ends on an author line without text (a crawl cut short): kept as unsplit text.
+    "cut_off_author": 0.95,
+    # A comment with an author line and no text.
+    "empty_comment": 0.8,
+    # Most comments show no author: author lines may have been taken for comment text.
+    "comments_without_author_majority": 0.7,
+    # A body paragraph two or more blank lines after the one before: where comments without
+    # chrome begin, so the comments may have stayed in the body.
+    "wide_gap_in_body": 0.85,
+}
+
+
+def _review_flags(
+    parsed: ParsedPage, lines: list[str], *, cut_off: bool = False
+) -> tuple[tuple[str, ...], float]:
+    """Why an analyst should look at `parsed`, and how sure the parser is of its split.
+
+    The confidence is the share of the page's text (its characters outside the header and
+    chrome) placed in the title, body or a comment, times the weight of every flag raised
+    (REVIEW_FLAGS); a page with no such text has confidence 0.
+    """
+    comments = parsed.comments
+    authorless = sum(comment.author is None for comment in comments)
+    raised = {
+        "no_title": parsed.title is None,
+        "no_body": parsed.body is None,
+        "unsplit_text": parsed.unsplit is not None,
+        "comment_section_unsplit": parsed.layout == "unknown",
+        "cut_off_author": cut_off,
+        "empty_comment": any(not comment.paragraphs for comment in comments),
+        "comments_without_author_majority": authorless * 2 > len(comments),
+        "wide_gap_in_body": _wide_gap_in_body(parsed.roles),
+    }
+    flags = tuple(name for name in REVIEW_FLAGS if raised[name])
+    text = unsplit = 0
+    for line, role in zip(lines, parsed.roles, strict=True):
+        if role in (TITLE, BODY, AUTHOR, COMMENT, UNSPLIT):
+            text += len(line)
+        if role == UNSPLIT:
+            unsplit += len(line)
+    if not text:
+        return flags, 0.0
+    confidence = 1 - unsplit / text
+    for name in flags:
+        confidence *= REVIEW_FLAGS[name]
+    return flags, round(confidence, 3)
+
+
+def _wide_gap_in_body(roles: list[str]) -> bool:
+    blanks = 0
+    seen_body = False
+    for role in roles:
+        if role == BODY:
+            if seen_body and blanks >= 2:
+                return True
+            seen_body = True
+        blanks = blanks + 1 if role == BLANK else 0
+    return False

@@ -376,6 +376,9 @@ def test_parse_pages_splits_pages_into_articles_comments_and_rejects() -> None:
             "n_comments": [2, 0],
             "sha256": ["sha-market", "sha-library"],
             "parser_version": [PARSER_VERSION] * 2,
+            "unsplit_text": [None, None],
+            "parse_flags": [None, None],
+            "parse_confidence": [1.0, 1.0],
         },
         schema=ARTICLE_SCHEMA,
     )
@@ -445,7 +448,7 @@ def test_parse_pages_numbers_comments_from_one_on_each_page() -> None:
         pytest.param("0 $\n2,500 $\n5,000 $\n100 $\nMARCH 2025\n\n", id="header-only"),
     ],
 )
-def test_parse_pages_rejects_a_page_without_title_body_or_comments(text: str) -> None:
+def test_parse_pages_rejects_only_a_page_with_no_text_but_header_and_chrome(text: str) -> None:
     article, comment, rejects = parse_pages(pages_frame(("empty.txt", "sha-empty", text)))
 
     assert article.is_empty()
@@ -541,6 +544,107 @@ def test_a_comment_section_that_cannot_be_split_yields_no_comments() -> None:
     assert (parsed.layout, parsed.comments) == ("unknown", [])
     assert parsed.body == "The council met once this week."
     assert parsed.unsplit is not None and parsed.unsplit.startswith("Gary\nJune 3")
+
+
+COMMENTS_ONLY_PAGE = """\
+Notify of
+Inline Feedbacks
+View all comments
+Anna Berg
+
+Lovely to see the square busy again.
+
+Jon Dahl
+
+The parking was a nightmare though.
+"""
+# A WordPress comment section of author-less comments: not split (layout unknown).
+UNSPLIT_ONLY_PAGE = """\
+3 thoughts on “Harbour Crane Collapses”
+
+The crane was old, everyone knew it.
+
+Lucky nobody was under it at the time.
+
+Who pays for the repairs now?
+
+Comments are closed.
+"""
+
+
+def test_a_page_with_text_is_never_rejected_and_keeps_what_it_cannot_place() -> None:
+    pages = pages_frame(
+        ("comments.txt", "sha-comments", COMMENTS_ONLY_PAGE),
+        ("unsplit.txt", "sha-unsplit", UNSPLIT_ONLY_PAGE),
+    )
+
+    article, comment, rejects = parse_pages(pages)
+
+    assert rejects.is_empty()
+    columns = ["source_path", "title", "body", "layout", "n_comments", "unsplit_text"]
+    assert article.select(*columns, "parse_flags", "parse_confidence").rows() == [
+        ("comments.txt", None, None, "wpdiscuz", 2, None, "no_title,no_body", 0.72),
+        (
+            "unsplit.txt",
+            None,
+            None,
+            "unknown",
+            0,
+            "The crane was old, everyone knew it.\n\nLucky nobody was under it at the time."
+            "\n\nWho pays for the repairs now?",
+            "no_title,no_body,unsplit_text,comment_section_unsplit",
+            0.0,
+        ),
+    ]
+    assert comment["author"].to_list() == ["Anna Berg", "Jon Dahl"]
+
+
+WPDISCUZ_CUT_OFF = (
+    "Title\n\nBody.\n\n\nNotify of\nAlice Moor\n\nFinally.\n\nBob Lane\n\nAgreed.\n\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "flags", "confidence"),
+    [
+        pytest.param(PAGE_WITH_COMMENTS, (), 1.0, id="clean"),
+        pytest.param("The council met once this week.\n", ("no_title",), 0.9, id="no-title"),
+        # 10 of the 53 characters of text are left unsplit: 43 / 53 * 0.95.
+        pytest.param(
+            WPDISCUZ_CUT_OFF + "Alice Moor\n",
+            ("unsplit_text", "cut_off_author"),
+            0.771,
+            id="cut-off-author",
+        ),
+        pytest.param(
+            "Ferry Fares Rise Again\n\nFares go up in May.\n\n"
+            "  • Kari Lund\n\n    Again?\n\n  • M\n\n  • Per Moen\n\n    Yes, again.\n",
+            ("empty_comment",),
+            0.8,
+            id="empty-comment",
+        ),
+        pytest.param(
+            "Ferry Fares Rise Again\n\nFares go up in May.\n\nNotify of\nView all comments\n"
+            "Not again, this is the third time this year.\n\n\n"
+            "Who decides these prices anyway?\n\n\nKari Lund\n\nThey do.\n",
+            ("comments_without_author_majority",),
+            0.7,
+            id="authorless-comments",
+        ),
+        pytest.param(
+            "Ferry Fares Rise Again\n\nFares go up in May.\n\n\nThe council will vote in June.\n",
+            ("wide_gap_in_body",),
+            0.85,
+            id="wide-gap-in-body",
+        ),
+    ],
+)
+def test_parse_page_flags_what_an_analyst_should_check(
+    text: str, flags: tuple[str, ...], confidence: float
+) -> None:
+    parsed = parse_page(text)
+
+    assert (parsed.flags, parsed.confidence) == (flags, confidence)
 
 
 def test_parse_pages_on_worker_processes_gives_the_same_frames() -> None:
