@@ -412,7 +412,7 @@ def test_quarantined_files_load_once_fixed_and_a_broken_new_version_keeps_old_ro
     rows_before = query(warehouse, "select * from comment order by all")
 
     write_page(crawl / "later.txt", COMMENTS[:1])  # fixed
-    (crawl / "convoy.txt").write_text("Notify of\nView all comments\n")  # nothing left to parse
+    (crawl / "convoy.txt").write_text("Notify of\nView all comments\n")  # no text but chrome
     second = ingest(inputs=[str(crawl)], warehouse=str(warehouse))
 
     assert (second.files_loaded, second.files_quarantined) == (1, 1)
@@ -420,9 +420,10 @@ def test_quarantined_files_load_once_fixed_and_a_broken_new_version_keeps_old_ro
     assert query(warehouse, reasons, second.run_id) == [
         (
             "convoy.txt",
-            "unparsable",
-            "No title, body or comment could be found in the new version of this page; "
-            "the rows of the version loaded before are kept. Check the file.",
+            "no_text",
+            "The new version of this page holds no article or comment text, only a header "
+            "(donation banner, month line) or site chrome; the rows of the version loaded "
+            "before are kept. Check the file.",
         )
     ]
     convoy = "(select article_id from article where source_path = 'convoy.txt')"
