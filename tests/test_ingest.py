@@ -509,3 +509,40 @@ def test_bi_tools_read_the_warehouse_through_duckdb_engine_read_only(
         assert con.execute(count).scalar() == 2  # this connection's snapshot
     with engine.connect() as con:
         assert con.execute(count).scalar() == 3
+
+
+def test_pages_of_only_comments_or_unsplit_text_load_and_are_listed_for_review(
+    tmp_path: Path, warehouse: Path
+):
+    crawl = tmp_path / "crawl"
+    crawl.mkdir()
+    (crawl / "comments.txt").write_text(
+        "Notify of\nView all comments\nAnna Berg\n\nLovely to see the square busy again.\n\n"
+        "Jon Dahl\n\nThe parking was a nightmare though.\n"
+    )
+    # Author-less comments under a WordPress header: a section the parser cannot split.
+    (crawl / "unsplit.txt").write_text(
+        "3 thoughts on “Harbour Crane Collapses”\n\nThe crane was old, everyone knew it.\n\n"
+        "Lucky nobody was under it at the time.\n\nComments are closed.\n"
+    )
+    (crawl / "header.txt").write_text("0 $\n2,500 $\nMAY 2024\n\nSupport SouthFront\n")
+
+    summary = ingest(inputs=[str(crawl)], warehouse=str(warehouse))
+
+    assert (summary.files_loaded, summary.quarantine_reasons) == (2, {"no_text": 1})
+    assert summary.dq_result == "passed"
+    assert query(
+        warehouse,
+        "select r.source_path, a.title, a.body, r.n_comments, r.parse_flags, r.unsplit_chars "
+        "from parse_review as r join article as a using (article_id)",
+    ) == [
+        (
+            "unsplit.txt",
+            None,
+            None,
+            0,
+            "no_title,no_body,unsplit_text,comment_section_unsplit",
+            len("The crane was old, everyone knew it.\n\nLucky nobody was under it at the time."),
+        ),
+        ("comments.txt", None, None, 2, "no_title,no_body", 0),
+    ]
