@@ -732,6 +732,10 @@ REVIEW_FLAGS = {
 }
 
 
+# Roles of the lines that hold the page's own text, placed or not.
+_TEXT_ROLES = frozenset((TITLE, BODY, AUTHOR, COMMENT, UNSPLIT))
+
+
 def _review_flags(
     parsed: ParsedPage, lines: list[str], *, cut_off: bool = False
 ) -> tuple[tuple[str, ...], float]:
@@ -754,12 +758,9 @@ def _review_flags(
         "wide_gap_in_body": _wide_gap_in_body(parsed.roles),
     }
     flags = tuple(name for name in REVIEW_FLAGS if raised[name])
-    text = unsplit = 0
-    for line, role in zip(lines, parsed.roles, strict=True):
-        if role in (TITLE, BODY, AUTHOR, COMMENT, UNSPLIT):
-            text += len(line)
-        if role == UNSPLIT:
-            unsplit += len(line)
+    pairs = list(zip(lines, parsed.roles, strict=True))
+    text = sum(len(line) for line, role in pairs if role in _TEXT_ROLES)
+    unsplit = sum(len(line) for line, role in pairs if role == UNSPLIT) if parsed.unsplit else 0
     if not text:
         return flags, 0.0
     confidence = 1 - unsplit / text
