@@ -8,7 +8,21 @@ from rich.table import Table
 from rich.text import Text
 
 from flows.extract import decode
-from flows.parse import AUTHOR, BLANK, COMMENT, ParsedPage, parse_page
+from flows.parse import (
+    AUTHOR,
+    BLANK,
+    BODY,
+    CHROME,
+    COMMENT,
+    HEADER,
+    TITLE,
+    UNSPLIT,
+    ParsedPage,
+    parse_page,
+)
+
+# Every role a line can get, as the parser names them (ParsedPage.roles).
+ROLES = (HEADER, TITLE, BODY, AUTHOR, COMMENT, CHROME, UNSPLIT, BLANK)
 
 # Colours of the roles in rich output; the words alone say the same without colour.
 _STYLES = {
