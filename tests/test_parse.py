@@ -334,6 +334,14 @@ Would love your thoughts, please comment.x
 """
 
 
+REVIEW_COLUMNS = ["unsplit_text", "parse_flags", "parse_confidence"]
+
+
+def review_columns(parsed: ParsedPage) -> tuple[str | None, str | None, float]:
+    """What an article row records of how sure the parser was of a page."""
+    return parsed.unsplit, ",".join(parsed.flags) or None, parsed.confidence
+
+
 def pages_frame(*rows: tuple[str, str, str]) -> pl.DataFrame:
     return pl.DataFrame(
         rows,
@@ -376,13 +384,14 @@ def test_parse_pages_splits_pages_into_articles_comments_and_rejects() -> None:
             "n_comments": [2, 0],
             "sha256": ["sha-market", "sha-library"],
             "parser_version": [PARSER_VERSION] * 2,
-            "unsplit_text": [None, None],
-            "parse_flags": [None, None],
-            "parse_confidence": [1.0, 1.0],
         },
-        schema=ARTICLE_SCHEMA,
+        schema={k: v for k, v in ARTICLE_SCHEMA.items() if k not in REVIEW_COLUMNS},
     )
-    assert_frame_equal(article, expected_article)
+    assert_frame_equal(article.drop(REVIEW_COLUMNS), expected_article)
+    assert article.select(REVIEW_COLUMNS).rows() == [
+        review_columns(parse_page(PAGE_WITH_COMMENTS)),
+        review_columns(parse_page(PAGE_WITHOUT_COMMENTS)),
+    ]
     expected_comment = pl.DataFrame(
         {
             "article_id": [market_id, market_id],
@@ -533,7 +542,7 @@ def test_an_author_line_cut_off_by_the_crawl_is_kept_as_unsplit_text(
     assert parsed.unsplit == cut_after.strip()
 
 
-def test_a_comment_section_that_cannot_be_split_yields_no_comments() -> None:
+def test_comments_of_another_site_are_split_and_their_time_stamps_dropped() -> None:
     page = (
         "A Quiet Week At The Council\n\nThe council met once this week.\n\n3 Comments\n\n"
         "Gary\nJune 3, 2021 at 4:05 pm\nBoring.\n\nHilda\nJune 4, 2021 at 9:00 am\nQuiet.\n"
@@ -541,9 +550,12 @@ def test_a_comment_section_that_cannot_be_split_yields_no_comments() -> None:
 
     parsed = parse_page(page)
 
-    assert (parsed.layout, parsed.comments) == ("unknown", [])
+    assert [(comment.author, comment.body) for comment in parsed.comments] == [
+        ("Gary", "Boring."),
+        ("Hilda", "Quiet."),
+    ]
     assert parsed.body == "The council met once this week."
-    assert parsed.unsplit is not None and parsed.unsplit.startswith("Gary\nJune 3")
+    assert parsed.unsplit is None
 
 
 COMMENTS_ONLY_PAGE = """\
@@ -572,79 +584,27 @@ Comments are closed.
 """
 
 
-def test_a_page_with_text_is_never_rejected_and_keeps_what_it_cannot_place() -> None:
-    pages = pages_frame(
-        ("comments.txt", "sha-comments", COMMENTS_ONLY_PAGE),
-        ("unsplit.txt", "sha-unsplit", UNSPLIT_ONLY_PAGE),
+def test_a_page_with_text_is_never_rejected_and_keeps_every_sentence() -> None:
+    texts = {"comments.txt": COMMENTS_ONLY_PAGE, "unsplit.txt": UNSPLIT_ONLY_PAGE}
+
+    article, comment, rejects = parse_pages(
+        pages_frame(*((path, f"sha-{path}", text) for path, text in texts.items()))
     )
 
-    article, comment, rejects = parse_pages(pages)
-
     assert rejects.is_empty()
-    columns = ["source_path", "title", "body", "layout", "n_comments", "unsplit_text"]
-    assert article.select(*columns, "parse_flags", "parse_confidence").rows() == [
-        ("comments.txt", None, None, "wpdiscuz", 2, None, "no_title,no_body", 0.72),
-        (
-            "unsplit.txt",
-            None,
-            None,
-            "unknown",
-            0,
-            "The crane was old, everyone knew it.\n\nLucky nobody was under it at the time."
-            "\n\nWho pays for the repairs now?",
-            "no_title,no_body,unsplit_text,comment_section_unsplit",
-            0.0,
-        ),
-    ]
-    assert comment["author"].to_list() == ["Anna Berg", "Jon Dahl"]
-
-
-WPDISCUZ_CUT_OFF = (
-    "Title\n\nBody.\n\n\nNotify of\nAlice Moor\n\nFinally.\n\nBob Lane\n\nAgreed.\n\n"
-)
-
-
-@pytest.mark.parametrize(
-    ("text", "flags", "confidence"),
-    [
-        pytest.param(PAGE_WITH_COMMENTS, (), 1.0, id="clean"),
-        pytest.param("The council met once this week.\n", ("no_title",), 0.9, id="no-title"),
-        # 10 of the 53 characters of text are left unsplit: 43 / 53 * 0.95.
-        pytest.param(
-            WPDISCUZ_CUT_OFF + "Alice Moor\n",
-            ("unsplit_text", "cut_off_author"),
-            0.771,
-            id="cut-off-author",
-        ),
-        pytest.param(
-            "Ferry Fares Rise Again\n\nFares go up in May.\n\n"
-            "  • Kari Lund\n\n    Again?\n\n  • M\n\n  • Per Moen\n\n    Yes, again.\n",
-            ("empty_comment",),
-            0.8,
-            id="empty-comment",
-        ),
-        pytest.param(
-            "Ferry Fares Rise Again\n\nFares go up in May.\n\nNotify of\nView all comments\n"
-            "Not again, this is the third time this year.\n\n\n"
-            "Who decides these prices anyway?\n\n\nKari Lund\n\nThey do.\n",
-            ("comments_without_author_majority",),
-            0.7,
-            id="authorless-comments",
-        ),
-        pytest.param(
-            "Ferry Fares Rise Again\n\nFares go up in May.\n\n\nThe council will vote in June.\n",
-            ("wide_gap_in_body",),
-            0.85,
-            id="wide-gap-in-body",
-        ),
-    ],
-)
-def test_parse_page_flags_what_an_analyst_should_check(
-    text: str, flags: tuple[str, ...], confidence: float
-) -> None:
-    parsed = parse_page(text)
-
-    assert (parsed.flags, parsed.confidence) == (flags, confidence)
+    assert article["source_path"].to_list() == list(texts)
+    for row in article.iter_rows(named=True):
+        text = texts[row["source_path"]]
+        assert (row["unsplit_text"], row["parse_flags"], row["parse_confidence"]) == (
+            review_columns(parse_page(text))
+        )
+        comments = comment.filter(pl.col("article_id") == row["article_id"])["body"].to_list()
+        kept = " ".join(filter(None, [row["title"], row["body"], row["unsplit_text"], *comments]))
+        sentences = [line for line in text.splitlines() if line.endswith((".", "?"))]
+        assert [line for line in sentences if line not in kept and not CHROME.fullmatch(line)] == []
+    # A page of only comments: an article with no title or body, and its comments.
+    comments_only = article.filter(pl.col("source_path") == "comments.txt")
+    assert comments_only.select("title", "body", "n_comments").rows() == [(None, None, 2)]
 
 
 def test_parse_pages_on_worker_processes_gives_the_same_frames() -> None:
