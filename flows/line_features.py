@@ -192,8 +192,9 @@ def _page_measures() -> list[pl.Expr]:
     page, position, line_no = pl.col("page"), pl.col("position"), pl.col("line_no")
     gap_after = (_shifted(line_no, 1) - line_no - 1).fill_null(9)
     authorish = pl.col("is_name_like") & (position > 0) & (gap_after == 1)
-    next_authorish = pl.when(authorish).then(position).shift(-1).over(page).backward_fill()
-    same_page_below = next_authorish.is_not_null() & (pl.col("page") == pl.col("page").shift(-1))
+    # The next author-like line below, found over the whole batch, counts only on this page.
+    next_authorish = pl.when(authorish).then(position).shift(-1).backward_fill()
+    its_page = pl.when(authorish).then(page).shift(-1).backward_fill()
     opening = pl.col("n_chars").filter(position.is_between(1, 5))
     section = pl.col("kind").is_in(["widget", "section"]).fill_null(False)
     return [
@@ -201,7 +202,7 @@ def _page_measures() -> list[pl.Expr]:
         gap_after.alias("gap_after_n"),
         pl.len().over(page).alias("count"),
         opening.median().over(page).fill_null(1).clip(1).alias("typical"),
-        pl.when(same_page_below).then(next_authorish - position).fill_null(99).alias("to_author"),
+        pl.when(its_page == page).then(next_authorish - position).fill_null(99).alias("to_author"),
         (authorish.cast(pl.Int32).cum_sum().over(page) - authorish.cast(pl.Int32)).alias(
             "authors_above"
         ),

@@ -52,7 +52,7 @@ ARTICLE_CHROME = (
     r"Do you like this content\? Consider helping us!",
     r"More on this topic:",
     # Bylines, credits and share buttons of other sites (LAYOUTS.md, section 6).
-    r"By [A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,3}(?:,? (?:and|&) [A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,3})?",
+    r"By (?:[A-Z][\w.'-]*(?: |$)){1,4}(?:(?:and|&) (?:[A-Z][\w.'-]*(?: |$)){1,4})?",
     r"Posted (?:on|in|by)\b(?: \S+){0,10}",
     r"Source: \S+(?: \S+){0,5}",
     r"Share (?:it|this)(?: (?:article|story|post))?:?",
@@ -654,7 +654,8 @@ def parse_pages(
     """Parse every page in `pages` (source_path, sha256, text), on the workers of `pool` when
     one is given.
 
-    Returns (article, comment, rejects): a page with no title, body or comment is rejected.
+    Returns (article, comment, rejects). Only a page with no text but its header and site
+    chrome is rejected: text the parser cannot place is kept as the article's unsplit_text.
     """
     # The worker processes import this module only to parse: DuckDB and the schema stay out.
     from flows.schema import polars_schema
@@ -683,7 +684,12 @@ def _parse_rows(rows: list[tuple[str, str, str]]) -> tuple[list[dict], list[dict
     rejects: list[dict] = []
     parsed_pages = parse_texts([text for _, _, text in rows])
     for (source_path, sha256, _), parsed in zip(rows, parsed_pages, strict=True):
-        if parsed.title is None and parsed.body is None and not parsed.comments:
+        if (
+            parsed.title is None
+            and parsed.body is None
+            and not parsed.comments
+            and parsed.unsplit is None
+        ):
             rejects.append({"source_path": source_path, "sha256": sha256})
             continue
         article_id = stable_id(source_path)
@@ -698,6 +704,9 @@ def _parse_rows(rows: list[tuple[str, str, str]]) -> tuple[list[dict], list[dict
                 "n_comments": len(parsed.comments),
                 "sha256": sha256,
                 "parser_version": PARSER_VERSION,
+                "unsplit_text": parsed.unsplit,
+                "parse_flags": ",".join(parsed.flags) or None,
+                "parse_confidence": parsed.confidence,
             }
         )
         comments.extend(_comment_rows(article_id, parsed.comments))
@@ -726,3 +735,14 @@ def _comment_rows(article_id: str, comments: list[Comment]) -> list[dict]:
             }
         )
     return rows
+
+
+# What each review flag (ParsedPage.flags, article.parse_flags) tells an analyst.
+REVIEW_FLAGS = {
+    "no_title": "The page shows no title (mirror pages), or the parser missed it.",
+    "no_body": "No article body (pages of only comments), or the body went elsewhere.",
+    "unsplit_text": "Text the parser could not place, kept in article.unsplit_text.",
+    "uncertain_lines": f"The line labeller was less than {_UNCERTAIN} sure of some line.",
+    "empty_comment": "A comment with an author line and no text.",
+    "comments_without_author": "More comments without an author than with one.",
+}
