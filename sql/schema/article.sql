@@ -20,7 +20,7 @@ comment on column article.source_path is 'Path of the page file relative to the 
 comment on column article.title is 'Article title; NULL when the page shows none.';
 comment on column article.body is 'Article text, paragraphs separated by a blank line; NULL when the page holds only comments.';
 comment on column article.crawl_month is 'First day of the month in the page header: the month of the crawl, not the publication date. NULL when absent.';
-comment on column article.layout is 'Comment layout the parser recognised: wpdiscuz (author line, then text), numbered (numbered reply threads), bullets (bullet reply threads), none (no comment section) or unknown (a comment section it could not split).';
+comment on column article.layout is 'Comment layout the parser recognised: wpdiscuz (author line, then text), numbered (numbered reply threads), bullets (bullet reply threads), other (comments of other sites: time-stamped author lines, forum posts), none (no comment section) or unknown (a comment-section header with no comment found under it).';
 comment on column article.n_comments is 'Number of reader comments on the page (rows in comment).';
 comment on column article.sha256 is 'SHA-256 of the page file the row was parsed from.';
 comment on column article.parser_version is 'newsflow parser version that produced the row.';
