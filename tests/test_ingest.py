@@ -153,7 +153,7 @@ def test_a_page_breaking_a_row_rule_is_quarantined_and_the_rest_loads(
 ):
     (sample_pages / "003_new.txt").write_text("A New Title\n\nA new body paragraph.\n")
     # Only the new page has no comment section (layout "none"): make that layout unknown.
-    monkeypatch.setattr(quality, "LAYOUTS", ("wpdiscuz",))
+    monkeypatch.setattr(quality.gate, "LAYOUTS", ("wpdiscuz",))
 
     summary = ingest(inputs=[str(sample_pages)], warehouse=str(warehouse))
 
