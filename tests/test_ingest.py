@@ -114,7 +114,7 @@ def test_the_flow_itself_refuses_to_write_while_another_run_holds_the_lock(
     sample_pages: Path, warehouse: Path
 ):
     # Scheduled runs have no command line to look first: the flow takes the lock itself.
-    from flows.load import WarehouseBusyError, WriterLock
+    from flows.warehouse import WarehouseBusyError, WriterLock
 
     ingest(inputs=[str(sample_pages)], warehouse=str(warehouse))
     published = warehouse.read_bytes()
