@@ -1,9 +1,11 @@
 """The Prefect tasks of a run: thin wrappers that name, retry and time the stage functions."""
 
+from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import duckdb
 import polars as pl
@@ -30,12 +32,21 @@ def _is_transient_io(task: Task, task_run: TaskRun, state: State) -> bool:
 
 IO_RETRIES = 3
 IO_BACKOFF = exponential_backoff(backoff_factor=2)  # 2, 4, 8 s, each +-50% jitter
-RETRIED_ON_IO = {
-    "retries": IO_RETRIES,
-    "retry_delay_seconds": IO_BACKOFF,
-    "retry_jitter_factor": 0.5,
-    "retry_condition_fn": _is_transient_io,
-}
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def retried_on_io(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """A task that is tried again, with backoff, when it fails on I/O."""
+    return task(
+        name=name,
+        cache_policy=NO_CACHE,
+        retries=IO_RETRIES,
+        retry_delay_seconds=IO_BACKOFF,
+        retry_jitter_factor=0.5,
+        retry_condition_fn=_is_transient_io,
+    )
+
 
 # article, comment, and the pages the parser made nothing of (source_path, sha256).
 Parsed = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]
@@ -50,13 +61,13 @@ def discover_task(settings: Settings) -> extract.Discovery:
 
 
 # Retried on I/O errors: it starts again from the published file.
-@task(name="prepare candidate", cache_policy=NO_CACHE, **RETRIED_ON_IO)  # type: ignore[call-overload]
+@retried_on_io("prepare candidate")
 def prepare_task(warehouse: Path, run_id: str) -> Candidate:
     return Candidate.prepare(warehouse, run_id)
 
 
 # Retried on I/O errors: the task writes nothing.
-@task(name="read and decode", cache_policy=NO_CACHE, **RETRIED_ON_IO)  # type: ignore[call-overload]
+@retried_on_io("read and decode")
 def read_task(files: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl.DataFrame]:
     return extract.read_pages(files, settings.max_file_bytes)
 
@@ -87,7 +98,7 @@ def validate_task(
 
 
 # Retried on I/O errors: a batch is one transaction, rolled back when it fails.
-@task(name="load batch", cache_policy=NO_CACHE, **RETRIED_ON_IO)  # type: ignore[call-overload]
+@retried_on_io("load batch")
 def load_task(
     candidate: Candidate,
     run_id: str,
