@@ -9,7 +9,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: setup run test lint format clean bench bench-parse
+.PHONY: setup run test lint format clean bench bench-parse accuracy train-parser
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -35,6 +35,15 @@ bench: setup  ## newsflow run on 10k, 50k and 100k generated pages against the I
 
 bench-parse: setup  ## Time the parse stage alone on 20,000 generated pages (pages/s, MB/s)
 	$(VENV)/bin/python -m benchmarks.parse_speed
+
+# The labelled real pages live beside the project (../shared/realpages), not in it.
+REAL_PAGES ?= ../shared/realpages
+
+accuracy: setup  ## Parser accuracy: fixture pages, real pages, 5-fold and leave-one-site-out
+	$(VENV)/bin/python -m benchmarks.accuracy --real-pages $(REAL_PAGES)
+
+train-parser: setup  ## Retrain flows/reference/line_model.crfsuite on the fixture and real pages
+	$(VENV)/bin/python -m flows.train_parser --real-pages $(REAL_PAGES)
 
 format: setup
 	$(VENV)/bin/ruff format .

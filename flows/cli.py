@@ -33,6 +33,8 @@ app = typer.Typer(
 console = Console(stderr=True)
 # "Try again later" (sysexits EX_TEMPFAIL): another run holds the warehouse's writer lock.
 EXIT_BUSY = 75
+# A file given on the command line cannot be used (as for a bad argument).
+EXIT_USAGE = 2
 
 # Every option defaults to None: `flows.settings.resolve` then takes its NEWSFLOW_* variable,
 # else the default, in one place for the command line and the flows.
@@ -227,6 +229,38 @@ def serve(
         )
     except (ServerUnavailableError, ValueError) as error:
         _fail(str(error))
+
+
+@app.command()
+def explain(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Page files to explain.", show_default=False),
+    ],
+    plain: Annotated[
+        bool, typer.Option("--plain", help="Plain text without colour or table lines.")
+    ] = False,
+) -> None:
+    """Show how each page is split: every line with the role it got (title, body, comment
+    with its author and depth, chrome, unsplit, ...), the layout, flags and confidence."""
+    # Parsing alone: no Prefect, no warehouse.
+    from flows.explain import ExplainError, explain_file, render_plain, render_table
+
+    out = Console(highlight=False)
+    failed = False
+    for path in files:
+        try:
+            explanation = explain_file(path)
+        except ExplainError as error:
+            console.print(f"newsflow: {error}", highlight=False, soft_wrap=True, markup=False)
+            failed = True
+            continue
+        if plain:
+            out.out(render_plain(explanation), end="", highlight=False)
+        else:
+            out.print(render_table(explanation))
+    if failed:
+        raise typer.Exit(code=EXIT_USAGE)
 
 
 def _settings(**given: Any) -> Settings:

@@ -133,18 +133,19 @@ def _unparsable_rows(unparsable: pl.DataFrame, loaded: pl.DataFrame) -> pl.DataF
     had_rows = pl.col("source_path").is_in(loaded["source_path"].implode())
     return unparsable.select(
         "source_path",
-        reason=pl.lit("unparsable"),
+        reason=pl.lit("no_text"),
         message=pl.when(had_rows)
         .then(
             pl.lit(
-                "No title, body or comment could be found in the new version of this page; "
-                "the rows of the version loaded before are kept. Check the file."
+                "The new version of this page holds no article or comment text, only a header "
+                "(donation banner, month line) or site chrome; the rows of the version loaded "
+                "before are kept. Check the file."
             )
         )
         .otherwise(
             pl.lit(
-                "No title, body or comment could be found in the page text; "
-                "check that the file is a scraped page."
+                "The page holds no article or comment text, only a header (donation banner, "
+                "month line) or site chrome; check that the file is a complete scraped page."
             )
         ),
         size_bytes=pl.lit(None, dtype=pl.Int64()),

@@ -1,21 +1,35 @@
 """Split each page into an article (title, body) and its reader comments, without site chrome."""
 
+import functools
 import hashlib
 import multiprocessing
 import re
-from collections import Counter
-from collections.abc import Callable, Iterator
+import unicodedata
+from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import polars as pl
+import pycrfsuite
 
-PARSER_VERSION = "2"
+from flows.line_features import AUTHOR as L_AUTHOR
+from flows.line_features import BODY as L_BODY
+from flows.line_features import CHROME as L_CHROME
+from flows.line_features import CUE_WORDS, line_features
+from flows.line_features import MORE as L_MORE
+from flows.line_features import START as L_START
+from flows.line_features import TITLE as L_TITLE
+
+PARSER_VERSION = "3"
+# The line labeller, trained by `python -m flows.train_parser` on labelled pages.
+MODEL_PATH = Path(__file__).resolve().parent / "reference" / "line_model.crfsuite"
 # Comment layouts the parser tells apart: wpDiscuz author-line comments, numbered and bullet
-# threads, no comment section, and a comment section it could not split into comments.
-LAYOUTS = ("wpdiscuz", "numbered", "bullets", "none", "unknown")
+# threads, comments of other sites (forums, time-stamped author lines), no comment section,
+# and a comment section it could not split into comments.
+LAYOUTS = ("wpdiscuz", "numbered", "bullets", "other", "none", "unknown")
 
 _MONTH_NAMES = (
     "JANUARY FEBRUARY MARCH APRIL MAY JUNE JULY AUGUST SEPTEMBER OCTOBER NOVEMBER DECEMBER"
@@ -28,7 +42,7 @@ _MONTH_LINE = re.compile(r"(?P<month>[A-Z]+) (?P<year>(19|20)\d\d)")
 # checks titles, bodies and comments against this same list.
 ARTICLE_CHROME = (
     r"Support SouthFront",
-    r"Click to see (?:the )?full-size (?:image|map|photo)\.?",
+    r"Click to see (?:the )?full[- ]size (?:image|map|photo)\.?",
     r"(?i:illustrative image)\.?(?:,? (?i:source)\b.*)?",
     r"(?i:file (?:image|photo))\.?",
     r"(?:IMAGE|FILE PHOTO):.*",
@@ -37,6 +51,12 @@ ARTICLE_CHROME = (
     r"PayPal:.*",
     r"Do you like this content\? Consider helping us!",
     r"More on this topic:",
+    # Bylines, credits and share buttons of other sites (LAYOUTS.md, section 6).
+    r"By (?:[A-Z][\w.'-]*(?: |$)){1,4}(?:(?:and|&) (?:[A-Z][\w.'-]*(?: |$)){1,4})?",
+    r"Posted (?:on|in|by)\b(?: \S+){0,10}",
+    r"Source: \S+(?: \S+){0,5}",
+    r"Share (?:it|this)(?: (?:article|story|post))?:?",
+    r"Loading(?: \w+)? [Cc]omments ?(?:\.\.\.|\u2026)?",
 )
 # wpDiscuz comment-widget strings: the first one seen opens the comment section.
 WIDGET_CHROME = (
@@ -48,16 +68,20 @@ WIDGET_CHROME = (
     r"Load More Comments",
     r"Would love your thoughts, please comment\.x",
 )
-# WordPress and other comment-section headers and closers: they open the comment section too.
-COMMENT_SECTION_CHROME = (
+# WordPress and other comment-section headers: comments follow them.
+COMMENT_SECTION_HEADERS = (
     r"(?:\d+|One|No) (?i:thoughts?|comments?|responses?|replies)(?: (?:on|to) .+)?",
     r"(?:(?i:readers?'?|users?|visitors?) )?(?i:comments?|responses?|replies) ?\(\d+\)",
     r"(?i:readers?'?|users?|visitors?) (?i:comments|responses)",
+)
+# Reply forms and closers: they end the comment section, or stand where there is none.
+REPLY_FORM_CHROME = (
     r"Comments are closed\.?",
     r"Leave a (?:Reply|Comment)(?: to .+)?(?: Cancel reply)?",
     r"Your email address will not be published\..*",
     r"You must be logged in to post a comment\.?",
 )
+COMMENT_SECTION_CHROME = COMMENT_SECTION_HEADERS + REPLY_FORM_CHROME
 CHROME_LINES = ARTICLE_CHROME + WIDGET_CHROME + COMMENT_SECTION_CHROME
 
 
@@ -65,33 +89,60 @@ def _any_of(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
 
 
-_CHROME = _any_of(CHROME_LINES)
+# A line that is only a date or time: a post's or comment's time stamp, never its text.
+TIMESTAMP = (
+    r"(?:(?i:mon|tue|wed|thu|fri|sat|sun)[a-z]*,? )?"
+    r"(?:\d{1,2}(?:st|nd|rd|th)? (?i:[a-z]{3,9})\.?,? \d{4}"
+    r"|(?i:[a-z]{3,9})\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}"
+    r"|\d{1,4}[./-]\d{1,2}[./-]\d{1,4})"
+    r"(?:,? (?:at |- |\u2013 )?\d{1,2}[:.]\d\d(?: ?(?i:am|pm))?)?"
+    r"|\d+ (?i:seconds?|minutes?|hours?|days?|weeks?|months?|years?) ago"
+)
+_CHROME_KINDS = (
+    ("date", re.compile(TIMESTAMP)),
+    ("widget", _any_of(WIDGET_CHROME)),
+    ("section", _any_of(COMMENT_SECTION_HEADERS)),
+    ("form", _any_of(REPLY_FORM_CHROME)),
+    ("article", _any_of(ARTICLE_CHROME)),
+)
 _SECTION_OPENER = _any_of(WIDGET_CHROME + COMMENT_SECTION_CHROME)
-_WIDGET = _any_of(WIDGET_CHROME)
 _RELATED_LINKS = re.compile(r"More on this topic:")
 _RELATED_LINK = re.compile(r"\d{1,3}[.)] \S.*")
 # Numbered-thread author lines (`1. Alice says:`); the number and the colon are optional.
 _SAYS_LINE = re.compile(r"(?:(?P<number>\d{1,4})[.)] +)?(?P<name>\S.{0,59}?) +says:?")
-# Bullet-thread author lines (`• Alice`).
-_BULLET_LINE = re.compile(r"• +(?P<name>\S.{0,59})")
 _NUMBERED = re.compile(r"\d{1,4}[.)] ")
+# The number or bullet that opens a comment of a thread (`2. `, `• `).
+_THREAD_MARKER = re.compile(r"^(?:\d{1,4}[.)]|[•▪]) +")
+# What sites put around a commenter's name: an avatar's alt text, a post number, the time.
+_AUTHOR_DECORATION = re.compile(
+    r"^(?:(?i:avatar)\s+|#\d+\s+)"
+    r"|\s+(?:,\s+.*)?\(?\d{1,2}[./]\d{1,2}[./]\d{2,4}\)?\s*$"
+    r"|\s+[|·]\s.*$"
+)
+_DIGIT = re.compile(r"\d")
+_CHROME_SEPARATOR = re.compile(r"\s[|·•]\s")
+# Forum post headers: `#2 — posted by Kirsten on 14.05.2024, 08:03`.
+_POSTED_BY = re.compile(
+    r"(?:#\d+\s*[\u2014\u2013-]\s*)?(?i:posted by)\s+(?P<name>.+?)(?:\s+on\s+.*\d.*)?"
+)
+# ` date 2020-02-25 ` glued by a crawler before the first line.
+_CRAWLER_PREFIX = re.compile(r"^\w{2,12} (?:19|20)\d\d-\d\d-\d\d\s+(?=\S)")
+# Zero-width characters, which str.strip() keeps: a line of only these is blank.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_QUOTES = str.maketrans("\u2019\u2018\u201c\u201d\u00b4`", "''\"\"''")
 
 # Below this many pages a batch is parsed in the calling process; above, in chunks on the
 # workers (several per worker, so a slow chunk does not leave the others idle).
 _MIN_PAGES_FOR_WORKERS = 64
 _CHUNKS_PER_BATCH = 8
 
-# A title is one line, not a paragraph of body text.
-_MAX_TITLE_CHARS = 250
-# Author lines are short display names.
-_MAX_AUTHOR_CHARS = 60
 _MAX_AUTHOR_WORDS = 6
-_SENTENCE_END = tuple(".!?…:;,")
-_DIGIT = re.compile(r"\d")
-# Separators of metadata lines (`Sort by: Top | Newest`, `Reply · Like`), not of names.
-_NOT_IN_NAMES = re.compile(r"[|·]|:$")
-# Share of long words that start upper-case, above which a line reads as a headline.
-_HEADLINE_CASE = 0.75
+_SENTENCE_END = tuple('.!?…"”')
+# A line of this many words that ends a sentence is prose: kept as unsplit text when the
+# labeller calls it chrome, never dropped.
+_PROSE_WORDS = 6
+# A line labelled with less certainty than this is worth a look.
+_UNCERTAIN = 0.6
 
 # What each line of a page became; every non-blank line gets exactly one role.
 BLANK, HEADER, TITLE, CHROME, BODY, AUTHOR, COMMENT, UNSPLIT = (
@@ -129,30 +180,14 @@ class ParsedPage:
     crawl_month: date | None
     layout: str
     comments: list[Comment]
-    # Text of a comment section that could not be split into comments (layout `unknown`).
+    # Text the parser could not place with confidence: kept, never dropped.
     unsplit: str | None = None
     # The role of each input line (see BLANK ... UNSPLIT), so no line goes unaccounted for.
     roles: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Block:
-    """A run of consecutive content lines and the blank lines right before it."""
-
-    indices: list[int]
-    lines: list[str]
-    blanks_before: int
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-
-def _names(
-    lines: list[str], candidates: list[int], name_of: Callable[[str], str | None]
-) -> dict[int, str]:
-    found = ((index, name_of(lines[index])) for index in candidates)
-    return {index: name for index, name in found if name is not None}
+    # How sure the line labeller was of its least certain line (0..1).
+    confidence: float = 1.0
+    # Reasons an analyst may want to look at this page (see REVIEW_FLAGS).
+    flags: tuple[str, ...] = ()
 
 
 class _Page:
@@ -160,13 +195,9 @@ class _Page:
 
     def __init__(self, text: str) -> None:
         self.raw = text.split("\n")
-        self.lines = [line.strip() for line in self.raw]
+        self.lines = [line.strip().strip(_INVISIBLE).strip() for line in self.raw]
         self.roles: list[str | None] = [None if line else BLANK for line in self.lines]
-        # Author lines of numbered and bullet threads, by line index.
-        says = [i for i, line in enumerate(self.lines) if line.endswith(("says", "says:"))]
-        bullets = [i for i, line in enumerate(self.lines) if line.startswith("•")]
-        self.says = _names(self.lines, says, _says_name)
-        self.bullets = _names(self.lines, bullets, _bullet_name)
+        self.crawl_month: date | None = None
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -175,81 +206,60 @@ class _Page:
         raw = self.raw[index].expandtabs(4)
         return len(raw) - len(raw.lstrip())
 
-    def open_lines(self, start: int, end: int) -> list[int]:
-        """Indices of lines in [start, end) that have no role yet."""
-        return [index for index in range(start, end) if self.roles[index] is None]
-
-    def open_authors(self, names: dict[int, str], start: int) -> list[int]:
-        """Indices of the thread author lines from `start` on that have no role yet."""
-        return [index for index in names if index >= start and self.roles[index] is None]
-
-    def line_block(self, index: int) -> _Block:
-        return _Block([index], [self.lines[index]], 0)
-
-    def chrome_lines(self, start: int, end: int) -> list[int]:
-        return [index for index in range(start, end) if self.roles[index] == CHROME]
-
-    def blocks(self, start: int, end: int) -> list[_Block]:
-        """Group the unassigned lines of [start, end) into blocks. Lines with a role (chrome,
-        captions) end a block; only the blank lines right before a block count as its gap."""
-        blocks: list[_Block] = []
-        blanks = 0
-        current: list[int] = []
-        for index in range(start, end):
-            role = self.roles[index]
-            if role is None:
-                current.append(index)
-                continue
-            if current:
-                blocks.append(_Block(current, [self.lines[i] for i in current], blanks))
-                current, blanks = [], 0
-            blanks = blanks + 1 if role == BLANK else 0
-        if current:
-            blocks.append(_Block(current, [self.lines[i] for i in current], blanks))
-        return blocks
+    def content(self) -> list[int]:
+        return [index for index, line in enumerate(self.lines) if line]
 
 
 def parse_page(text: str) -> ParsedPage:
     """Parse one decoded page."""
-    page = _Page(text)
-    start, crawl_month = _mark_header(page)
-    title = _mark_title(page, start)
-    _mark_chrome(page, title)
-    section = _comment_section_start(page, start)
+    return parse_texts([text])[0]
 
-    if section is None:
-        body_blocks = page.blocks(start, len(page))
-        body_blocks, comments = _split_off_comments(body_blocks)
-        layout = "wpdiscuz" if comments else "none"
-        unsplit: list[_Block] = []
-    else:
-        body_blocks = page.blocks(start, section)
-        layout, comments, unsplit = _comment_section(page, section)
-    comments, cut_off = _without_cut_off_author(page, comments)
-    unsplit += cut_off
 
-    for comment in comments:
-        if comment.author_line is not None:
-            page.roles[comment.author_line] = AUTHOR
-        for index in comment.text_lines:
-            page.roles[index] = COMMENT
-    for role, blocks in ((BODY, body_blocks), (UNSPLIT, unsplit)):
-        for block in blocks:
-            for index in block.indices:
-                page.roles[index] = role
+def parse_texts(texts: list[str]) -> list[ParsedPage]:
+    """Parse decoded pages: label every line (the features of all pages at once), then read
+    each article and its comments off the labels."""
+    prepared = [prepared_page(text) for text in texts]
+    inputs = line_inputs(prepared)
+    return [
+        _read_page(page, known, content, features)
+        for (page, known), (content, features) in zip(prepared, inputs, strict=True)
+    ]
+
+
+def _read_page(
+    page: _Page, known: dict[int, str], content: list[int], features: list[list[str]]
+) -> ParsedPage:
+    labels, certainty = _label_lines(page, known, content, features)
+    title = _take_title(page, labels)
+    comments = _read_comments(page, labels)
+    for index, label in labels.items():
+        if page.roles[index] is not None:
+            continue
+        if label == L_BODY:
+            page.roles[index] = BODY
+        elif label == L_CHROME:
+            page.roles[index] = UNSPLIT if reads_like_prose(page.lines[index]) else CHROME
+    unsplit = _text_of(page, UNSPLIT)
+    body = _text_of(page, BODY)
     return ParsedPage(
         title=title,
-        body=_paragraphs(body_blocks),
-        crawl_month=crawl_month,
-        layout=layout,
+        body=body,
+        crawl_month=page.crawl_month,
+        layout=_layout(page, comments, known),
         comments=comments,
-        unsplit=_paragraphs(unsplit),
+        unsplit=unsplit,
         roles=[role or BODY for role in page.roles],
+        confidence=round(min(certainty, default=1.0), 3),
+        flags=_review_flags(page, title, body, comments, certainty),
     )
 
 
-def _paragraphs(blocks: list[_Block]) -> str | None:
-    return "\n\n".join(block.text for block in blocks) or None
+def prepared_page(text: str) -> tuple[_Page, dict[int, str]]:
+    """The page with its header and known chrome marked: what the labeller starts from."""
+    page = _Page(text)
+    start, page.crawl_month = _mark_header(page)
+    _strip_crawler_prefix(page, start)
+    return page, _known_chrome(page)
 
 
 def _mark_header(page: _Page) -> tuple[int, date | None]:
@@ -272,55 +282,246 @@ def _mark_header(page: _Page) -> tuple[int, date | None]:
     return index, crawl_month
 
 
-def _mark_title(page: _Page, start: int) -> str | None:
-    """Take the first line as the title when it reads like one, not like body text.
-
-    A line repeated further down (an image caption) is the title; a page that opens with
-    chrome has none, unless the next line is repeated further down.
-    """
-    first = next((i for i in range(start, len(page)) if page.roles[i] is None), None)
-    if first is None:
-        return None
-    candidate = first
-    if _CHROME.fullmatch(page.lines[first]) and not _SECTION_OPENER.fullmatch(page.lines[first]):
-        candidate = next((i for i in range(first + 1, len(page)) if page.lines[i]), first)
-        if candidate == first or page.lines[candidate] not in page.lines[candidate + 1 :]:
-            return None
-    line = page.lines[candidate]
-    repeated = line in page.lines[candidate + 1 :]
-    next_blank = candidate + 1 >= len(page) or not page.lines[candidate + 1]
-    if not _reads_like_title(line, next_blank=next_blank, repeated=repeated):
-        return None
-    page.roles[candidate] = TITLE
-    return line
+def _strip_crawler_prefix(page: _Page, start: int) -> None:
+    """Some crawlers glue ` date 2020-02-25 ` before the first line of the page."""
+    first = next((i for i in range(start, len(page)) if page.lines[i]), None)
+    if first is not None:
+        page.lines[first] = _CRAWLER_PREFIX.sub("", page.lines[first], count=1)
 
 
-def _reads_like_title(line: str, *, next_blank: bool, repeated: bool) -> bool:
-    if len(line) > _MAX_TITLE_CHARS or _CHROME.fullmatch(line) or _is_author_line(line):
+def _known_chrome(page: _Page) -> dict[int, str]:
+    """Lines that the known chrome patterns name, by kind; they are chrome whatever the
+    labeller says (the data-quality gate checks texts against the same patterns)."""
+    known: dict[int, str] = {}
+    in_related_links = False
+    for index, line in enumerate(page.lines):
+        if page.roles[index] == HEADER:
+            known[index] = "header"
+            continue
+        if not line:
+            continue
+        if in_related_links and _RELATED_LINK.fullmatch(line):
+            known[index] = "related"
+            continue
+        in_related_links = bool(_RELATED_LINKS.fullmatch(line))
+        for kind, pattern in _CHROME_KINDS:
+            if pattern.fullmatch(line):
+                known[index] = kind
+                break
+    for index, kind in known.items():
+        if kind != "header":
+            page.roles[index] = CHROME
+    return known
+
+
+def _label_lines(
+    page: _Page, known: dict[int, str], content: list[int], features: list[list[str]]
+) -> tuple[dict[int, str], list[float]]:
+    """The labeller's label for every non-blank line, and how sure it was of each."""
+    if not content:
+        return {}, []
+    tagger = _tagger()
+    tagger.set(features)
+    predicted = tagger.tag()
+    widget = min((i for i, kind in known.items() if kind == "widget"), default=len(page))
+    says = [index for index in content if _says_name(page.lines[index])]
+    # One `says:` line may introduce a quote; a thread numbers them or has more.
+    threads = {i for i in says if len(says) >= 2 or _NUMBERED.match(page.lines[i])}
+    for position, index in enumerate(content):
+        allowed = _allowed_labels(page.lines[index], index in threads, below_widget=index > widget)
+        if allowed and predicted[position] not in allowed:
+            predicted[position] = max(allowed, key=lambda label: tagger.marginal(label, position))
+    certainty = [tagger.marginal(label, position) for position, label in enumerate(predicted)]
+    labels = dict(zip(content, predicted, strict=True))
+    for index in known:
+        labels[index] = L_CHROME
+    labels = _without_invented_comments(labels, known)
+    labels = _with_body_under_title(labels, known, page)
+    return _with_text_under_each_author(labels, known, page), certainty
+
+
+def _with_body_under_title(
+    labels: dict[int, str], known: dict[int, str], page: _Page
+) -> dict[int, str]:
+    """A titled page with no body line: the prose between the title and the comments is its
+    body (a short page gives the labeller little to go on)."""
+    order = sorted(labels)
+    title = next((i for i in order if labels[i] == L_TITLE), None)
+    if title is None or L_BODY in labels.values():
+        return labels
+    for index in order[order.index(title) + 1 :]:
+        if labels[index] in (L_AUTHOR, L_START, L_MORE):
+            break
+        if index not in known and labels[index] == L_CHROME and reads_like_prose(page.lines[index]):
+            labels[index] = L_BODY
+    return labels
+
+
+def _with_text_under_each_author(
+    labels: dict[int, str], known: dict[int, str], page: _Page
+) -> dict[int, str]:
+    """An author line is followed by its text: when the labeller gave it none, the first line
+    below it that does not look like chrome is its text (a one-word reply such as `Quiet.`),
+    past the comment's time stamp."""
+    order = sorted(labels)
+    for position, index in enumerate(order):
+        if labels[index] != L_AUTHOR:
+            continue
+        for below in order[position + 1 :]:
+            label = labels[below]
+            if known.get(below) == "date":
+                continue
+            if label in (L_AUTHOR, L_START, L_MORE) or below in known:
+                break
+            if not looks_like_chrome(page.lines[below]):
+                labels[below] = L_MORE
+                break
+    return labels
+
+
+def _without_invented_comments(labels: dict[int, str], known: dict[int, str]) -> dict[int, str]:
+    """A page of one comment and nothing else, with no comment chrome, is an article: its
+    first line the title, the rest the body. A wrong guess of comments costs more than none."""
+    opened = [i for i, label in labels.items() if label in (L_AUTHOR, L_START)]
+    article = [i for i, label in labels.items() if label in (L_TITLE, L_BODY)]
+    sections = [i for i, kind in known.items() if kind in ("widget", "section")]
+    if len(opened) != 1 or article or sections:
+        return labels
+    text = sorted(i for i, label in labels.items() if label != L_CHROME)
+    relabelled = dict(labels)
+    relabelled.update({index: L_BODY for index in text})
+    relabelled[text[0]] = L_TITLE if len(text) > 1 else L_BODY
+    return relabelled
+
+
+def _allowed_labels(line: str, thread_author: bool, *, below_widget: bool) -> tuple[str, ...]:
+    """What a line can be whatever the labeller thinks (empty: anything)."""
+    if thread_author:
+        return (L_AUTHOR,)
+    if below_widget:
+        # Below a comment widget there are only comments, and chrome that looks like it.
+        if looks_like_chrome(line):
+            return (L_AUTHOR, L_START, L_MORE, L_CHROME)
+        return (L_AUTHOR, L_START, L_MORE)
+    return ()
+
+
+def looks_like_chrome(line: str) -> bool:
+    """Short lines of widget words, counts, dates or separators (`Reply · Like (4)`)."""
+    words = line.split()
+    if len(words) > 6:
         return False
-    if repeated:
-        return True
-    headline = _headline_case(line) >= _HEADLINE_CASE
-    if not next_blank:
-        # Mirror pages run paragraphs together; only a headline-cased line stands apart.
-        return headline and len(line.split()) >= 3 and not line.endswith(_SENTENCE_END)
-    if line.endswith(("?", "!")):
-        return headline or len(re.findall(r"[.!?] ", line)) == 0
-    if line.endswith("."):
-        return headline
-    return not line.endswith(_SENTENCE_END)
+    return bool(_DIGIT.search(line) or _CHROME_SEPARATOR.search(line)) or all(
+        word.lower().strip(".:,!()") in CUE_WORDS for word in words
+    )
 
 
-def _headline_case(line: str) -> float:
-    """Share of the words of four letters or more that start with a capital letter."""
-    words = [word for word in line.split() if len(word) >= 4 and word[0].isalpha()]
-    if not words:
-        return 0.0
-    return sum(word[0].isupper() for word in words) / len(words)
+def line_inputs(
+    prepared: list[tuple[_Page, dict[int, str]]],
+) -> list[tuple[list[int], list[list[str]]]]:
+    """The labeller's input for each prepared page: its non-blank lines and their features."""
+    rows = [
+        (number, position, index, page.lines[index], page.raw[index], known.get(index))
+        for number, (page, known) in enumerate(prepared)
+        for position, index in enumerate(i for i, line in enumerate(page.lines) if line)
+    ]
+    frame = pl.DataFrame(rows, schema=_LINES_SCHEMA, orient="row")
+    features = line_features(frame) if rows else []
+    inputs = []
+    start = 0
+    for page, _ in prepared:
+        content = [index for index, line in enumerate(page.lines) if line]
+        inputs.append((content, features[start : start + len(content)]))
+        start += len(content)
+    return inputs
 
 
-def _is_author_line(line: str) -> bool:
-    return bool(_says_name(line) or _bullet_name(line))
+_LINES_SCHEMA = {
+    "page": pl.UInt32(),
+    "position": pl.Int64(),
+    "line_no": pl.Int64(),
+    "line": pl.String(),
+    "raw": pl.String(),
+    "kind": pl.String(),
+}
+
+
+@functools.cache
+def _tagger() -> pycrfsuite.Tagger:
+    """The line labeller, loaded once per process."""
+    tagger = pycrfsuite.Tagger()
+    tagger.open(str(MODEL_PATH))
+    return tagger
+
+
+def _take_title(page: _Page, labels: dict[int, str]) -> str | None:
+    """The first line labelled a title; its repeats further down are captions."""
+    first = next((i for i, label in sorted(labels.items()) if label == L_TITLE), None)
+    if first is None or page.roles[first] is not None:
+        return None
+    title = page.lines[first]
+    page.roles[first] = TITLE
+    same = loose(title)
+    for index in labels:
+        if page.roles[index] is None and (
+            labels[index] == L_TITLE or _same_text(page.lines[index], title, same)
+        ):
+            page.roles[index] = CHROME
+    return title
+
+
+def _same_text(line: str, title: str, title_loose: str) -> bool:
+    # Lengths first: comparing loosely costs a normalisation of the line.
+    return abs(len(line) - len(title)) <= 2 + len(title) // 10 and loose(line) == title_loose
+
+
+def loose(line: str) -> str:
+    """`line` compared loosely: case, quote style and spacing aside (captions repeat titles)."""
+    return " ".join(unicodedata.normalize("NFKC", line).translate(_QUOTES).casefold().split())
+
+
+def _read_comments(page: _Page, labels: dict[int, str]) -> list[Comment]:
+    """Comments from the author, start and further-text labels, in page order."""
+    comments: list[Comment] = []
+    current: Comment | None = None
+    last_text = -2
+    for index in sorted(labels):
+        label = labels[index]
+        if page.roles[index] is not None or label not in (L_AUTHOR, L_START, L_MORE):
+            continue
+        line = page.lines[index]
+        if label == L_AUTHOR:
+            current = Comment(author=author_name(line), author_line=index)
+            comments.append(current)
+            page.roles[index] = AUTHOR
+            continue
+        if label == L_START or current is None:
+            current = Comment(author=None)
+            comments.append(current)
+        text = _THREAD_MARKER.sub("", line, count=1) if not current.text_lines else line
+        joined = current.text_lines and last_text == index - 1
+        if joined:
+            current.paragraphs[-1] += "\n" + text
+        else:
+            current.paragraphs.append(text)
+        current.text_lines.append(index)
+        page.roles[index] = COMMENT
+        last_text = index
+    comments = _without_cut_off_author(page, comments)
+    _thread(page, comments)
+    return comments
+
+
+def author_name(line: str) -> str:
+    """The commenter's name on an author line, without the thread number or bullet, `says:`,
+    an `Avatar` image label, a post number or a trailing time stamp."""
+    says = _says_name(line)
+    name = says if says is not None else _THREAD_MARKER.sub("", line, count=1)
+    posted = _POSTED_BY.fullmatch(name)
+    if posted:
+        name = posted["name"]
+    name = _AUTHOR_DECORATION.sub("", name).strip()
+    return name or line
 
 
 def _says_name(line: str) -> str | None:
@@ -332,268 +533,101 @@ def _says_name(line: str) -> str | None:
     return match["name"]
 
 
-def _bullet_name(line: str) -> str | None:
-    if not line.startswith("•"):
-        return None
-    match = _BULLET_LINE.fullmatch(line)
-    if match is None:
-        return None
-    name = match["name"]
-    if len(name.split()) > _MAX_AUTHOR_WORDS + 2 or name.endswith("."):
-        return None
-    return name
-
-
-def _mark_chrome(page: _Page, title: str | None) -> None:
-    """Mark site chrome, image captions (title repeats) and related-link lists."""
-    in_related_links = False
-    for index in page.open_lines(0, len(page)):
-        line = page.lines[index]
-        if in_related_links and _RELATED_LINK.fullmatch(line) and index not in page.says:
-            page.roles[index] = CHROME
-            continue
-        in_related_links = bool(_RELATED_LINKS.fullmatch(line))
-        if line == title or _CHROME.fullmatch(line):
-            page.roles[index] = CHROME
-
-
-def _comment_section_start(page: _Page, start: int) -> int | None:
-    """Where the comment section begins: at the first widget or WordPress comment line, or
-    at the first author line of a numbered or bullet thread."""
-    openers = [
-        i for i in page.chrome_lines(start, len(page)) if _SECTION_OPENER.fullmatch(page.lines[i])
-    ]
-    says = page.open_authors(page.says, start)
-    bullets = page.open_authors(page.bullets, start)
-    candidates = openers[:1]
-    # One `says` line in the body may introduce a quote; a thread numbers it or has more.
-    if len(says) >= 2 or (says and _NUMBERED.match(page.lines[says[0]])):
-        candidates.append(says[0])
-    if len([i for i in bullets if _followed_by_text(page, i)]) >= 2:
-        candidates.append(bullets[0])
-    return min(candidates, default=None)
-
-
-def _followed_by_text(page: _Page, index: int) -> bool:
-    following = next((i for i in range(index + 1, len(page)) if page.lines[i]), None)
-    return following is not None and not _BULLET_LINE.fullmatch(page.lines[following])
-
-
-def _comment_section(page: _Page, start: int) -> tuple[str, list[Comment], list[_Block]]:
-    """Split the comment section that starts at `start`: (layout, comments, unsplit blocks)."""
-    # A thread starts with an author line; one further down is a line of some comment's text.
-    first = next(iter(page.open_lines(start, len(page))), None)
-    if first in page.says:
-        return "numbered", *_split_thread(
-            page, start, page.open_authors(page.says, start), page.says
-        )
-    if first in page.bullets and _followed_by_text(page, first):
-        bullets = page.open_authors(page.bullets, start)
-        return "bullets", *_split_thread(page, start, bullets, page.bullets)
-    blocks = page.blocks(start, len(page))
-    if not blocks:
-        widget = any(_WIDGET.fullmatch(page.lines[i]) for i in page.chrome_lines(start, len(page)))
-        return ("wpdiscuz" if widget else "none"), [], []
-    comments = _split_comments(blocks)
-    before = page.chrome_lines(start, blocks[0].indices[0])
-    widget = any(_WIDGET.fullmatch(page.lines[i]) for i in before)
-    with_author = sum(comment.author is not None for comment in comments)
-    # Under a WordPress header, author-line comments must show authors to be believed.
-    if widget or with_author * 2 >= len(comments):
-        return "wpdiscuz", comments, []
-    return "unknown", [], blocks
-
-
-def _without_cut_off_author(
-    page: _Page, comments: list[Comment]
-) -> tuple[list[Comment], list[_Block]]:
+def _without_cut_off_author(page: _Page, comments: list[Comment]) -> list[Comment]:
     """A crawl cut off right after an author line leaves that line last on the page with no
-    text: it is kept as unsplit text, not as an empty comment or a paragraph of another one."""
-    if not comments:
-        return comments, []
-    last = comments[-1]
-    cut_off: list[_Block] = []
-    authors = {comment.author for comment in comments} - {None}
-    if last.paragraphs and last.paragraphs[-1] in authors and "\n" not in last.paragraphs[-1]:
-        cut_off.append(page.line_block(last.text_lines[-1]))
-        last = replace(last, paragraphs=last.paragraphs[:-1], text_lines=last.text_lines[:-1])
-    if last.paragraphs:
-        return [*comments[:-1], last], cut_off
-    if last.author_line is not None:
-        cut_off.insert(0, page.line_block(last.author_line))
-    return comments[:-1], cut_off
+    text: it is kept as unsplit text, not as an empty comment."""
+    if not comments or comments[-1].paragraphs or comments[-1].author_line is None:
+        return comments
+    last_line = max((i for i, line in enumerate(page.lines) if line), default=-1)
+    if comments[-1].author_line != last_line:
+        return comments
+    page.roles[last_line] = UNSPLIT
+    return comments[:-1]
 
 
-def _split_thread(
-    page: _Page, start: int, authors: list[int], names: dict[int, str]
-) -> tuple[list[Comment], list[_Block]]:
-    """Split a numbered or bullet thread: each author line opens a comment whose reply depth
-    comes from its indentation (two spaces per level)."""
-    indents = [page.indent(i) for i in authors]
+def _thread(page: _Page, comments: list[Comment]) -> None:
+    """Reply depth from the indentation of each comment's first line (two or four spaces per
+    level), and the parent: the latest comment one level up."""
+    openers = [c.author_line if c.author_line is not None else c.text_lines[0] for c in comments]
+    if not openers:
+        return
+    indents = [page.indent(index) for index in openers]
     base = min(indents)
     steps = {indent - base for indent in indents} - {0}
     step = 4 if steps and all(s % 4 == 0 for s in steps) else 2
-
-    comments: list[Comment] = []
-    # The latest comment at each depth: a reply's parent is the latest one a level up.
     latest_at_depth: list[int] = []
-    bounds = [*authors, len(page)]
-    unsplit = page.blocks(start, authors[0])
-    for author_index, end in zip(authors, bounds[1:], strict=True):
-        depth = min((page.indent(author_index) - base + step // 2) // step, len(latest_at_depth))
-        parent = latest_at_depth[depth - 1] if depth > 0 else None
+    for number, (comment, indent) in enumerate(zip(comments, indents, strict=True)):
+        depth = min((indent - base + step // 2) // step, len(latest_at_depth))
+        comment.depth = depth
+        comment.parent = latest_at_depth[depth - 1] if depth > 0 else None
         del latest_at_depth[depth:]
-        latest_at_depth.append(len(comments))
-        blocks = page.blocks(author_index + 1, end)
-        comments.append(
-            Comment(
-                author=names[author_index],
-                paragraphs=[block.text for block in blocks],
-                depth=depth,
-                parent=parent,
-                author_line=author_index,
-                text_lines=[index for block in blocks for index in block.indices],
-            )
-        )
-    return comments, unsplit
+        latest_at_depth.append(number)
 
 
-def _author_score(block: _Block, recurring: set[str]) -> float | None:
-    """How much `block` looks like a commenter's display name; None when it cannot be one."""
-    line = block.lines[0]
-    if len(block.lines) != 1 or len(line) > _MAX_AUTHOR_CHARS or _NOT_IN_NAMES.search(line):
-        return None
-    words = line.split()
-    if len(words) > _MAX_AUTHOR_WORDS:
-        return None
-    score = 1.0
-    if line in recurring:
-        score += 3.0
-    if line.endswith(_SENTENCE_END):
-        score -= 2.0
-    # Scripts without capital letters count as capitalised.
-    initials = "".join([word[0] for word in words])
-    if initials == initials.upper():
-        score += 1.0
-    if _DIGIT.search(line):
-        score -= 0.5
-    return score
+def _layout(page: _Page, comments: list[Comment], known: dict[int, str]) -> str:
+    openers = [c.author_line if c.author_line is not None else c.text_lines[0] for c in comments]
+    lines = [page.raw[index].strip() for index in openers]
+    if any(_says_name(line) or _NUMBERED.match(line) for line in lines):
+        return "numbered"
+    if any(line.startswith("•") for line in lines):
+        return "bullets"
+    kinds = set(known.values())
+    if "widget" in kinds:
+        return "wpdiscuz"
+    if comments:
+        return "wpdiscuz" if _wpdiscuz_shaped(page, comments) else "other"
+    return "unknown" if "section" in kinds else "none"
 
 
-def _split_off_comments(blocks: list[_Block]) -> tuple[list[_Block], list[Comment]]:
-    """Split a page without comment chrome into body blocks and comments.
+def _wpdiscuz_shaped(page: _Page, comments: list[Comment]) -> bool:
+    """Most author lines hold the name alone, with one blank line before the text."""
+    authored = [(c, c.author_line) for c in comments if c.author_line is not None]
+    shaped = [
+        c
+        for c, line in authored
+        if c.author == page.lines[line]
+        and not page.lines[line + 1]
+        and c.text_lines[:1] == [line + 2]
+    ]
+    return bool(shaped) and len(shaped) * 2 >= len(authored)
 
-    Body paragraphs are one blank line apart; comments begin after a wider gap. The gap alone
-    is not enough (a sub-heading looks the same), so the rest of the page must also read as
-    comments: an author line that recurs on the page, or two or more comments.
-    """
-    recurring = _recurring_lines(blocks)
-    for index in range(1, len(blocks)):
-        if blocks[index].blanks_before < 2:
+
+def reads_like_prose(line: str) -> bool:
+    """A line of sentences: never dropped as chrome on the labeller's word alone."""
+    return len(line.split()) >= _PROSE_WORDS and line.endswith(_SENTENCE_END)
+
+
+def _text_of(page: _Page, role: str) -> str | None:
+    """The lines of `role`, a paragraph per run of adjacent lines."""
+    paragraphs: list[str] = []
+    previous = -2
+    for index, line in enumerate(page.lines):
+        if page.roles[index] != role:
             continue
-        comments = _split_comments(blocks[index:])
-        opens_with_author = comments[0].author is not None
-        authors = {comment.author for comment in comments} - {None}
-        if (opens_with_author and (blocks[index].text in recurring or len(comments) >= 2)) or (
-            not opens_with_author and authors & recurring
-        ):
-            return blocks[:index], comments
-    return blocks, []
+        if previous == index - 1 and paragraphs:
+            paragraphs[-1] += "\n" + line
+        else:
+            paragraphs.append(line)
+        previous = index
+    return "\n\n".join(paragraphs) or None
 
 
-def _recurring_lines(blocks: list[_Block]) -> set[str]:
-    counts = Counter(block.lines[0] for block in blocks if len(block.lines) == 1)
-    return {line for line, count in counts.items() if count >= 2}
-
-
-# Labels of comment-section blocks: an author line, the first paragraph after it, the start
-# of a comment without an author, and a further paragraph of the current comment.
-_AUTHOR, _TEXT, _START, _MORE = range(4)
-_IMPOSSIBLE = float("-inf")
-# A new author-less comment normally follows two or more blank lines, a further paragraph one.
-_START_AFTER_ONE_BLANK = -3.0
-_MORE_AFTER_BLANKS = -1.5
-_START_ADDRESSING_AUTHOR = 4.0
-_ADDRESS = re.compile(r"@?(?P<name>[^\W\d_][\w'-]*)[,:!] ")
-
-
-def _split_comments(blocks: list[_Block]) -> list[Comment]:
-    """Group comment-section blocks into comments.
-
-    Blank-line counts alone do not decide which short line is an author: every labelling of
-    the blocks is scored (author-likeness of the lines taken as authors, spacing) and the best
-    one is kept (Viterbi over four labels). A trailing author line whose text was cut off by
-    the crawl stays a comment with an empty body.
-    """
-    if not blocks:
-        return []
-    labels = _label_blocks(blocks)
-    comments: list[Comment] = []
-    for block, label in zip(blocks, labels, strict=True):
-        if label == _AUTHOR:
-            comments.append(Comment(author=block.text, author_line=block.indices[0]))
-            continue
-        if label == _START:
-            comments.append(Comment(author=None))
-        comments[-1].paragraphs.append(block.text)
-        comments[-1].text_lines.extend(block.indices)
-    return comments
-
-
-def _label_blocks(blocks: list[_Block]) -> list[int]:
-    recurring = _recurring_lines(blocks)
-    count = len(blocks)
-    author_scores = []
-    for index, block in enumerate(blocks):
-        followed = index + 1 < count and blocks[index + 1].blanks_before == 1
-        score = _author_score(block, recurring) if followed else None
-        author_scores.append(_IMPOSSIBLE if score is None else score)
-
-    # A paragraph that opens by addressing the latest author (`Tariq, ...`) answers them: it
-    # starts a new comment rather than continuing theirs.
-    addresses_author = []
-    latest_author: str | None = None
-    for index, block in enumerate(blocks):
-        first = block.lines[0]
-        address = _ADDRESS.match(first) if latest_author and latest_author in first[:30] else None
-        addresses_author.append(address is not None and address["name"] == latest_author)
-        if author_scores[index] > 0:
-            latest_author = first.split()[0]
-
-    # Best score of a labelling of the blocks so far that ends in each label. AUTHOR, START
-    # and MORE follow TEXT, START or MORE (the best of them, kept for the way back); TEXT
-    # follows AUTHOR.
-    scores = (author_scores[0], _IMPOSSIBLE, 0.0, _IMPOSSIBLE)
-    best_before = [_TEXT]
-    for index in range(1, count):
-        previous = _best_end(scores)
-        best = scores[previous]
-        blanks = blocks[index].blanks_before
-        scores = (
-            best + author_scores[index],
-            scores[_AUTHOR],
-            best
-            + (0.0 if blanks >= 2 else _START_AFTER_ONE_BLANK)
-            + (_START_ADDRESSING_AUTHOR if addresses_author[index] else 0.0),
-            best + (0.0 if blanks <= 1 else _MORE_AFTER_BLANKS),
-        )
-        best_before.append(previous)
-
-    label = _best_end(scores)
-    labels = [label]
-    for index in range(count - 1, 0, -1):
-        label = _AUTHOR if label == _TEXT else best_before[index]
-        labels.append(label)
-    labels.reverse()
-    return labels
-
-
-def _best_end(scores: tuple[float, float, float, float]) -> int:
-    """The best of TEXT, START and MORE; ties go to the first of them."""
-    text, start, more = scores[_TEXT], scores[_START], scores[_MORE]
-    if text >= start and text >= more:
-        return _TEXT
-    return _START if start >= more else _MORE
+def _review_flags(
+    page: _Page,
+    title: str | None,
+    body: str | None,
+    comments: list[Comment],
+    certainty: list[float],
+) -> tuple[str, ...]:
+    flags = {
+        "no_title": title is None,
+        "no_body": body is None,
+        "unsplit_text": UNSPLIT in page.roles,
+        "uncertain_lines": any(value < _UNCERTAIN for value in certainty),
+        "empty_comment": any(not comment.paragraphs for comment in comments),
+        "comments_without_author": sum(c.author is None for c in comments) * 2 > len(comments),
+    }
+    return tuple(name for name, raised in flags.items() if raised)
 
 
 def stable_id(*parts: object) -> str:
@@ -620,7 +654,8 @@ def parse_pages(
     """Parse every page in `pages` (source_path, sha256, text), on the workers of `pool` when
     one is given.
 
-    Returns (article, comment, rejects): a page with no title, body or comment is rejected.
+    Returns (article, comment, rejects). Only a page with no text but its header and site
+    chrome is rejected: text the parser cannot place is kept as the article's unsplit_text.
     """
     # The worker processes import this module only to parse: DuckDB and the schema stay out.
     from flows.schema import polars_schema
@@ -647,9 +682,14 @@ def _parse_rows(rows: list[tuple[str, str, str]]) -> tuple[list[dict], list[dict
     articles: list[dict] = []
     comments: list[dict] = []
     rejects: list[dict] = []
-    for source_path, sha256, text in rows:
-        parsed = parse_page(text)
-        if parsed.title is None and parsed.body is None and not parsed.comments:
+    parsed_pages = parse_texts([text for _, _, text in rows])
+    for (source_path, sha256, _), parsed in zip(rows, parsed_pages, strict=True):
+        if (
+            parsed.title is None
+            and parsed.body is None
+            and not parsed.comments
+            and parsed.unsplit is None
+        ):
             rejects.append({"source_path": source_path, "sha256": sha256})
             continue
         article_id = stable_id(source_path)
@@ -664,6 +704,9 @@ def _parse_rows(rows: list[tuple[str, str, str]]) -> tuple[list[dict], list[dict
                 "n_comments": len(parsed.comments),
                 "sha256": sha256,
                 "parser_version": PARSER_VERSION,
+                "unsplit_text": parsed.unsplit,
+                "parse_flags": ",".join(parsed.flags) or None,
+                "parse_confidence": parsed.confidence,
             }
         )
         comments.extend(_comment_rows(article_id, parsed.comments))
@@ -692,3 +735,14 @@ def _comment_rows(article_id: str, comments: list[Comment]) -> list[dict]:
             }
         )
     return rows
+
+
+# What each review flag (ParsedPage.flags, article.parse_flags) tells an analyst.
+REVIEW_FLAGS = {
+    "no_title": "The page shows no title (mirror pages), or the parser missed it.",
+    "no_body": "No article body (pages of only comments), or the body went elsewhere.",
+    "unsplit_text": "Text the parser could not place, kept in article.unsplit_text.",
+    "uncertain_lines": f"The line labeller was less than {_UNCERTAIN} sure of some line.",
+    "empty_comment": "A comment with an author line and no text.",
+    "comments_without_author": "More comments without an author than with one.",
+}

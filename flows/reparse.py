@@ -75,10 +75,11 @@ def _kept_rows(unparsable: pl.DataFrame) -> pl.DataFrame:
     """Quarantine rows for stored pages the current parser made nothing of."""
     return unparsable.select(
         "source_path",
-        reason=pl.lit("unparsable"),
+        reason=pl.lit("no_text"),
         message=pl.lit(
-            f"Parser version {parse.PARSER_VERSION} finds no title, body or comment in the "
-            "stored text of this page; the rows an earlier parser made of it are kept."
+            f"Parser version {parse.PARSER_VERSION} finds no article or comment text in the "
+            "stored page, only a header or site chrome; the rows an earlier parser made of it "
+            "are kept."
         ),
         size_bytes=pl.lit(None, dtype=pl.Int64()),
         sha256="sha256",

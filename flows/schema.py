@@ -34,7 +34,7 @@ _POLARS_TYPES: dict[str, pl.DataType] = {
 
 
 # Views over the tables, created (or replaced) after them.
-MARTS = ("entity_candidate",)
+MARTS = ("entity_candidate", "parse_review")
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:

@@ -15,7 +15,7 @@ SEED_PAGES = TESTS.parent / "sample_pages"
 SEED_EXPECTED = TESTS / "fixtures" / "seeds.expected"
 
 FAMILIES = ("southfront", "other")
-LAYOUTS = ("wpdiscuz", "numbered", "bullets", "none", "unknown")
+LAYOUTS = ("wpdiscuz", "numbered", "bullets", "other", "none", "unknown")
 # Comments on these layouts carry a reply depth; depth accuracy is measured on them.
 THREADED_LAYOUTS = ("numbered", "bullets")
 

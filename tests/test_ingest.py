@@ -412,7 +412,7 @@ def test_quarantined_files_load_once_fixed_and_a_broken_new_version_keeps_old_ro
     rows_before = query(warehouse, "select * from comment order by all")
 
     write_page(crawl / "later.txt", COMMENTS[:1])  # fixed
-    (crawl / "convoy.txt").write_text("Notify of\nView all comments\n")  # nothing left to parse
+    (crawl / "convoy.txt").write_text("Notify of\nView all comments\n")  # no text but chrome
     second = ingest(inputs=[str(crawl)], warehouse=str(warehouse))
 
     assert (second.files_loaded, second.files_quarantined) == (1, 1)
@@ -420,9 +420,10 @@ def test_quarantined_files_load_once_fixed_and_a_broken_new_version_keeps_old_ro
     assert query(warehouse, reasons, second.run_id) == [
         (
             "convoy.txt",
-            "unparsable",
-            "No title, body or comment could be found in the new version of this page; "
-            "the rows of the version loaded before are kept. Check the file.",
+            "no_text",
+            "The new version of this page holds no article or comment text, only a header "
+            "(donation banner, month line) or site chrome; the rows of the version loaded "
+            "before are kept. Check the file.",
         )
     ]
     convoy = "(select article_id from article where source_path = 'convoy.txt')"
@@ -508,3 +509,40 @@ def test_bi_tools_read_the_warehouse_through_duckdb_engine_read_only(
         assert con.execute(count).scalar() == 2  # this connection's snapshot
     with engine.connect() as con:
         assert con.execute(count).scalar() == 3
+
+
+def test_pages_of_only_comments_or_unsplit_text_load_and_keep_every_sentence(
+    tmp_path: Path, warehouse: Path
+):
+    sentences = [
+        "Lovely to see the square busy again.",
+        "The parking was a nightmare though.",
+        "The crane was old, everyone knew it.",
+        "Lucky nobody was under it at the time.",
+    ]
+    crawl = tmp_path / "crawl"
+    crawl.mkdir()
+    (crawl / "comments.txt").write_text(
+        f"Notify of\nView all comments\nAnna Berg\n\n{sentences[0]}\n\nJon Dahl\n\n{sentences[1]}\n"
+    )
+    # Author-less comments under a WordPress header, nothing else.
+    (crawl / "unsplit.txt").write_text(
+        f"3 thoughts on “Harbour Crane Collapses”\n\n{sentences[2]}\n\n{sentences[3]}\n\n"
+        "Comments are closed.\n"
+    )
+    (crawl / "header.txt").write_text("0 $\n2,500 $\nMAY 2024\n\nSupport SouthFront\n")
+
+    summary = ingest(inputs=[str(crawl)], warehouse=str(warehouse))
+
+    assert (summary.files_loaded, summary.quarantine_reasons) == (2, {"no_text": 1})
+    assert summary.dq_result in ("passed", "warnings")
+    kept = """
+        select string_agg(concat_ws(' ', a.title, a.body, a.unsplit_text, c.body), ' ')
+        from article as a left join comment as c using (article_id)
+    """
+    text = query(warehouse, kept)[0][0]
+    assert [sentence for sentence in sentences if sentence not in text] == []
+    flagged = "select source_path from article where parse_flags is not null order by 1"
+    assert query(warehouse, "select source_path from parse_review order by 1") == query(
+        warehouse, flagged
+    )

@@ -38,6 +38,9 @@ def one_page() -> dict[str, pl.DataFrame]:
                 "n_comments": [0],
                 "sha256": ["x"],
                 "parser_version": ["1"],
+                "unsplit_text": [None],
+                "parse_flags": [None],
+                "parse_confidence": [1.0],
             }
         ),
         "comment": schema.empty("comment"),

@@ -50,12 +50,24 @@ CHROME_EXAMPLES = [
     "Inline Feedbacks",
     "View all comments",
     "Would love your thoughts, please comment.x",
+    "Click to see the full size map",
+    "By Anna Berg and Jon Dahl",
+    "By J. Smith",
+    "Posted on by editor",
+    "Posted on May 3, 2021 by the news desk",
+    "Source: a news agency",
+    "Share it:",
+    "Share this:",
+    "Loading Facebook Comments ...",
 ]
 NOT_CHROME = [
     "Support SouthFront and its reporters, one reader wrote.",
     "Illustrative images of the bridge were shown to the council.",
     "South Front lines held through the night.",
     "Notify of any changes, the mayor said.",
+    "By Friday the bridge was open again.",
+    "Source: the ministry said on Monday that the fighting had stopped.",
+    "Share this story with your neighbours, the mayor asked.",
 ]
 
 # Hand-labelled from the seed pages, in page order.
@@ -334,6 +346,14 @@ Would love your thoughts, please comment.x
 """
 
 
+REVIEW_COLUMNS = ["unsplit_text", "parse_flags", "parse_confidence"]
+
+
+def review_columns(parsed: ParsedPage) -> tuple[str | None, str | None, float]:
+    """What an article row records of how sure the parser was of a page."""
+    return parsed.unsplit, ",".join(parsed.flags) or None, parsed.confidence
+
+
 def pages_frame(*rows: tuple[str, str, str]) -> pl.DataFrame:
     return pl.DataFrame(
         rows,
@@ -377,9 +397,13 @@ def test_parse_pages_splits_pages_into_articles_comments_and_rejects() -> None:
             "sha256": ["sha-market", "sha-library"],
             "parser_version": [PARSER_VERSION] * 2,
         },
-        schema=ARTICLE_SCHEMA,
+        schema={k: v for k, v in ARTICLE_SCHEMA.items() if k not in REVIEW_COLUMNS},
     )
-    assert_frame_equal(article, expected_article)
+    assert_frame_equal(article.drop(REVIEW_COLUMNS), expected_article)
+    assert article.select(REVIEW_COLUMNS).rows() == [
+        review_columns(parse_page(PAGE_WITH_COMMENTS)),
+        review_columns(parse_page(PAGE_WITHOUT_COMMENTS)),
+    ]
     expected_comment = pl.DataFrame(
         {
             "article_id": [market_id, market_id],
@@ -445,7 +469,7 @@ def test_parse_pages_numbers_comments_from_one_on_each_page() -> None:
         pytest.param("0 $\n2,500 $\n5,000 $\n100 $\nMARCH 2025\n\n", id="header-only"),
     ],
 )
-def test_parse_pages_rejects_a_page_without_title_body_or_comments(text: str) -> None:
+def test_parse_pages_rejects_only_a_page_with_no_text_but_header_and_chrome(text: str) -> None:
     article, comment, rejects = parse_pages(pages_frame(("empty.txt", "sha-empty", text)))
 
     assert article.is_empty()
@@ -530,7 +554,7 @@ def test_an_author_line_cut_off_by_the_crawl_is_kept_as_unsplit_text(
     assert parsed.unsplit == cut_after.strip()
 
 
-def test_a_comment_section_that_cannot_be_split_yields_no_comments() -> None:
+def test_comments_of_another_site_are_split_and_their_time_stamps_dropped() -> None:
     page = (
         "A Quiet Week At The Council\n\nThe council met once this week.\n\n3 Comments\n\n"
         "Gary\nJune 3, 2021 at 4:05 pm\nBoring.\n\nHilda\nJune 4, 2021 at 9:00 am\nQuiet.\n"
@@ -538,9 +562,61 @@ def test_a_comment_section_that_cannot_be_split_yields_no_comments() -> None:
 
     parsed = parse_page(page)
 
-    assert (parsed.layout, parsed.comments) == ("unknown", [])
+    assert [(comment.author, comment.body) for comment in parsed.comments] == [
+        ("Gary", "Boring."),
+        ("Hilda", "Quiet."),
+    ]
     assert parsed.body == "The council met once this week."
-    assert parsed.unsplit is not None and parsed.unsplit.startswith("Gary\nJune 3")
+    assert parsed.unsplit is None
+
+
+COMMENTS_ONLY_PAGE = """\
+Notify of
+Inline Feedbacks
+View all comments
+Anna Berg
+
+Lovely to see the square busy again.
+
+Jon Dahl
+
+The parking was a nightmare though.
+"""
+# A WordPress comment section of author-less comments: not split (layout unknown).
+UNSPLIT_ONLY_PAGE = """\
+3 thoughts on “Harbour Crane Collapses”
+
+The crane was old, everyone knew it.
+
+Lucky nobody was under it at the time.
+
+Who pays for the repairs now?
+
+Comments are closed.
+"""
+
+
+def test_a_page_with_text_is_never_rejected_and_keeps_every_sentence() -> None:
+    texts = {"comments.txt": COMMENTS_ONLY_PAGE, "unsplit.txt": UNSPLIT_ONLY_PAGE}
+
+    article, comment, rejects = parse_pages(
+        pages_frame(*((path, f"sha-{path}", text) for path, text in texts.items()))
+    )
+
+    assert rejects.is_empty()
+    assert article["source_path"].to_list() == list(texts)
+    for row in article.iter_rows(named=True):
+        text = texts[row["source_path"]]
+        assert (row["unsplit_text"], row["parse_flags"], row["parse_confidence"]) == (
+            review_columns(parse_page(text))
+        )
+        comments = comment.filter(pl.col("article_id") == row["article_id"])["body"].to_list()
+        kept = " ".join(filter(None, [row["title"], row["body"], row["unsplit_text"], *comments]))
+        sentences = [line for line in text.splitlines() if line.endswith((".", "?"))]
+        assert [line for line in sentences if line not in kept and not CHROME.fullmatch(line)] == []
+    # A page of only comments: an article with no title or body, and its comments.
+    comments_only = article.filter(pl.col("source_path") == "comments.txt")
+    assert comments_only.select("title", "body", "n_comments").rows() == [(None, None, 2)]
 
 
 def test_parse_pages_on_worker_processes_gives_the_same_frames() -> None:

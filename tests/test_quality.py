@@ -30,6 +30,9 @@ def article_row(article_id: str | None, **changes: Any) -> dict:
         "sha256": "x",
         "parser_version": "1",
         "loaded_by_run": "r",
+        "unsplit_text": None,
+        "parse_flags": None,
+        "parse_confidence": 1.0,
     }
     return row | changes
 
@@ -167,6 +170,21 @@ CASES = [
         ("article", "expect_column_values_to_be_in_set", "layout"),
         "p-odd-layout",
         {"layout": "threaded"},
+    ),
+    page_case(
+        ("article", "expect_column_value_lengths_to_be_between", "unsplit_text"),
+        "p-empty-unsplit-text",
+        {"unsplit_text": ""},
+    ),
+    page_case(
+        ("article", "expect_column_values_to_match_regex", "parse_flags"),
+        "p-empty-flags",
+        {"parse_flags": ""},
+    ),
+    page_case(
+        ("article", "expect_column_values_to_be_between", "parse_confidence"),
+        "p-overconfident",
+        {"parse_confidence": 1.5},
     ),
     # comment
     key_case(
@@ -380,15 +398,21 @@ CASES = [
 
 
 def clean_rows() -> dict[str, list[dict]]:
-    """Two pages and the reference entity that pass every rule, soft ones included."""
+    """Four pages and the reference entity that pass every rule, soft ones included: one
+    with comments, one without, one of only comments, and one of only text the parser could
+    not place."""
+    unplaced = {"title": None, "body": None, "unsplit_text": "Text the parser could not place."}
     return {
         "articles": [
             article_row("a1", title="Visit Damascus", n_comments=2),
             article_row("a2", layout="none"),
+            article_row("a3", title=None, body=None, n_comments=1, parse_flags="no_title,no_body"),
+            article_row("a4", layout="unknown", parse_flags="unsplit_text", **unplaced),
         ],
         "comments": [
             comment_row("a1", "c1", 1),
             comment_row("a1", "c2", 2, author=None, depth=1, parent_comment_id="c1"),
+            comment_row("a3", "c3", 1),
         ],
         "mentions": [mention_row("a1", "m1")],
         "entities": [entity_row("damascus")],
@@ -633,7 +657,8 @@ def warehouse_with(statements: list[str]) -> pl.DataFrame:
     con = duckdb.connect()
     schema.create_tables(con)
     con.execute(
-        "insert into article values ('a1', 'a1.txt', 'T', 'B', null, 'wpdiscuz', 1, 'x', '1', 'r')"
+        "insert into article values "
+        "('a1', 'a1.txt', 'T', 'B', null, 'wpdiscuz', 1, 'x', '1', 'r', null, null, 1.0)"
     )
     con.execute("insert into comment values ('c1', 'a1', 1, null, 0, null, 'Hi.')")
     con.execute("insert into entity values ('damascus', 'Damascus', 'LOC', null, 'gazetteer')")
@@ -653,7 +678,8 @@ WAREHOUSE_CASES = {
     ),
     "comment.parent_comment_id": (
         [
-            INSERT_ARTICLE + "('a2', 'a2.txt', 'T', 'B', null, 'wpdiscuz', 1, 'x', '1', 'r')",
+            INSERT_ARTICLE
+            + "('a2', 'a2.txt', 'T', 'B', null, 'wpdiscuz', 1, 'x', '1', 'r', null, null, 1.0)",
             "insert into comment values ('c2', 'a2', 1, null, 1, 'c1', 'x')",
         ],
         "c2",

@@ -1,5 +1,7 @@
 """The DDL in sql/schema is the one declaration of every table, described for BI users."""
 
+from pathlib import Path
+
 import duckdb
 import polars as pl
 
@@ -49,3 +51,18 @@ def test_conform_orders_and_casts_columns():
 
     assert conformed.columns == ["entity_id", "name", "type", "wikidata_id", "source"]
     assert conformed.schema["wikidata_id"] == pl.String()
+
+
+def test_every_review_flag_is_named_in_the_description_of_parse_flags():
+    from flows.parse import REVIEW_FLAGS
+
+    con = duckdb.connect()
+    schema.create_tables(con)
+    (description,) = con.execute(
+        "select comment from duckdb_columns() "
+        "where table_name = 'article' and column_name = 'parse_flags'"
+    ).fetchone() or ("",)
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+    assert [flag for flag in REVIEW_FLAGS if flag not in description] == []
+    assert [flag for flag in REVIEW_FLAGS if f"| `{flag}` |" not in readme] == []

@@ -8,7 +8,10 @@ create table if not exists article (
     n_comments integer not null,
     sha256 varchar not null,
     parser_version varchar not null,
-    loaded_by_run varchar not null
+    loaded_by_run varchar not null,
+    unsplit_text varchar,
+    parse_flags varchar,
+    parse_confidence double
 );
 
 comment on table article is 'One row per scraped page: the article''s title and body, without site chrome.';
@@ -22,3 +25,6 @@ comment on column article.n_comments is 'Number of reader comments on the page (
 comment on column article.sha256 is 'SHA-256 of the page file the row was parsed from.';
 comment on column article.parser_version is 'newsflow parser version that produced the row.';
 comment on column article.loaded_by_run is 'ingest_run.run_id of the run that last loaded the page.';
+comment on column article.unsplit_text is 'Text of the page the parser could place neither in the article nor in a comment (for example a comment section it could not split), kept so that nothing is lost; paragraphs separated by a blank line. NULL when all text was placed.';
+comment on column article.parse_flags is 'Why an analyst should check how the page was split, as comma-separated names: no_title, no_body, unsplit_text, uncertain_lines, empty_comment, comments_without_author (see README). NULL when there is nothing to check.';
+comment on column article.parse_confidence is 'How sure the parser is of the split, from 0 to 1: its certainty about the least certain line of the page. Check pages with low values first (view parse_review). NULL for rows loaded before newsflow recorded it, until the page is parsed again.';

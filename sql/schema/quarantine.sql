@@ -10,7 +10,7 @@ create table if not exists quarantine (
 comment on table quarantine is 'Page files a run could not load, one row per file and run, with the reason.';
 comment on column quarantine.run_id is 'ingest_run.run_id of the run that set the file aside.';
 comment on column quarantine.source_path is 'Path of the file relative to its input folder.';
-comment on column quarantine.reason is 'Reason code: empty, binary, undecodable, too_large, unreadable, vanished, broken_link, not_a_file, duplicate_path or unparsable.';
+comment on column quarantine.reason is 'Reason code: empty, binary, undecodable, too_large, unreadable, vanished, broken_link, not_a_file, duplicate_path or no_text (the page holds nothing but a header or site chrome; runs of older newsflow versions called it unparsable).';
 comment on column quarantine.message is 'What went wrong and what to do about it, in plain words.';
 comment on column quarantine.size_bytes is 'File size in bytes, where it could be read.';
 comment on column quarantine.sha256 is 'SHA-256 of the file bytes, where they could be read.';

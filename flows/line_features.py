@@ -1,0 +1,264 @@
+"""Shape features of the lines of many pages at once, for the line labeller in flows/parse.py.
+
+Features are computed column-wise with polars over every non-blank line of a batch of pages
+(regular expressions and counts in Rust, not a Python loop per line), and come out as lists
+of attribute strings, the form the CRF tagger takes.
+"""
+
+from typing import Any
+
+import polars as pl
+
+# Line labels the model gives: title, body, chrome (anything of the site: bylines, dates,
+# captions, widgets, reply buttons), a commenter's author line, the first line of a comment
+# shown without an author line, and any further line of comment text.
+TITLE, BODY, CHROME, AUTHOR, START, MORE = "T", "B", "X", "A", "S", "C"
+LABELS = (TITLE, BODY, CHROME, AUTHOR, START, MORE)
+
+# Words whose identity is a cue: widget and reply-form vocabulary, time words and the
+# commonest function words. Only these words are seen as words; every other word is seen by
+# its shape alone, so the features read the same on any site and in any prose.
+CUE_WORDS = frozenset(
+    """
+    reply replies like likes share shares report flag loading load more comment comments
+    subscribe follow posted by on source sources tags tag related read click see leave log
+    login logged sign up email print avatar says said wrote ago hour hours minute minutes
+    day days week weeks month months year years edited permalink quote view all newest
+    oldest voted votes notify of anonymous guest member joined posts rank admin moderator
+    facebook twitter telegram save copy link home menu search next previous back top
+    advertisement photo image video map file illustrative credit written editor editorial
+    author published updated cancel required fields name website submit post thoughts
+    thought responses response one no be first to at this it is the a an and in for with
+    that was are or not you your we our i he she they his her their my me us from as have
+    has had will would can could should what who which when where why how but if so do does
+    did just also about than then there here out new now today yesterday am pm monday
+    tuesday wednesday thursday friday saturday sunday january february march april may june
+    july august september october november december mr mrs ms dr
+    """.split()  # noqa: SIM905 (a word list reads best as words)
+)
+# Function words: prose has many of them, names, headlines and chrome few.
+_FUNCTION_WORDS = """
+    the a an and of to in for with that was are is it on as by at from this be not or have
+    has had will would can could should but if so do does did they he she we you i his her
+    their its our your my who which what when there than then also just been were into about
+    more all one no out up
+    """.split()  # noqa: SIM905 (a word list reads best as words)
+
+# Characters of a line that word and pattern features read: a paragraph shows its nature in
+# its first sentences, and reading long lines whole would cost most of the parse.
+_SAMPLE_CHARS = 200
+_WORD = r"[^\W_]+(?:['\u2019][^\W_]+)*"
+_FUNCTION = r"(?i)\b(?:" + "|".join(_FUNCTION_WORDS) + r")\b"
+# Readers write to each other, in the first and second person, loosely; reporters do not.
+_FIRST_PERSON = r"(?i)\b(?:i|me|my|we|us|our)\b"
+_SECOND_PERSON = r"(?i)\b(?:you|your)\b"
+_PATTERNS = {
+    "month": r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b",
+    "num_date": r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b",
+    "time": r"\b\d{1,2}:\d\d\b",
+    "year": r"\b(?:19|20)\d\d\b",
+    "digits": r"\d",
+    "url": r"https?://|www\.|\b\S+\.(?:com|org|net|press|info|ru|ua|sy)\b|@\S+\.\S",
+    "numbered": r"^\d{1,4}[.)] ",
+    "says": r"\b(?:says:?|wrote:|said:)$",
+    "sentences": r"[.!?] [\p{Lu}\"\u201c]",
+    "paren_end": r"\(.*\)$",
+    "exclaim": r"!",
+    "question": r"\?",
+    "ellipsis": r"\.\.|\u2026",
+    # A comma or full stop with no space after it, between letters (`gone,i think`).
+    "tight_punct": r"\p{Ll}[,.]\p{Ll}",
+}
+# The class of a line's first and last character.
+_CHAR_CLASSES = (
+    ("U", r"\p{Lu}"),
+    ("l", r"\p{Ll}"),
+    ("9", r"\d"),
+    ("•", r"[•·*\-\u2013\u2014▪►]"),
+    ("q", "[\"'\u201c\u201d\u2018\u2019\u00ab\u00bb]"),
+    ("(", r"[(\[{]"),
+)
+_KEPT_PUNCTUATION = ".!?:;,)]\u2026$#@|"
+# Features of the lines above and below that each line also sees.
+_NEIGHBOUR_KEYS = ("len", "last", "first", "gap", "indent", "chrome", "name_like", "cue_line")
+
+
+def _shifted(expr: pl.Expr, offset: int) -> pl.Expr:
+    """`expr` of the line `offset` lines down the same page (null past the page's ends)."""
+    same_page = pl.col("page").shift(-offset) == pl.col("page")
+    return pl.when(same_page).then(expr.shift(-offset))
+
+
+def _bucket(name: str, expr: pl.Expr, bounds: tuple[int, ...]) -> pl.Expr:
+    """The attribute `name=B` for the first bound B that `expr` does not exceed (`name=>N`
+    above the last), named `name`."""
+    result: Any = pl.when(expr <= bounds[0]).then(pl.lit(f"{name}={bounds[0]}"))
+    for bound in bounds[1:]:
+        result = result.when(expr <= bound).then(pl.lit(f"{name}={bound}"))
+    return result.otherwise(pl.lit(f"{name}=>{bounds[-1]}")).alias(name)
+
+
+def _flag(name: str, expr: pl.Expr) -> pl.Expr:
+    """The attribute `name` where `expr` holds, else null."""
+    return pl.when(expr).then(pl.lit(name)).alias(name)
+
+
+def _valued(name: str, expr: pl.Expr) -> pl.Expr:
+    """The attribute `name=value` where `expr` has a value, else null."""
+    return pl.concat_str(pl.lit(f"{name}="), expr).alias(name)
+
+
+def _char_class(name: str, char: pl.Expr) -> pl.Expr:
+    result: Any = pl.when(pl.lit(False)).then(pl.lit(""))
+    for label, pattern in _CHAR_CLASSES:
+        result = result.when(char.str.contains(f"^{pattern}$")).then(pl.lit(f"{name}={label}"))
+    kept = char.is_in(list(_KEPT_PUNCTUATION))
+    return (
+        result.when(kept)
+        .then(pl.concat_str(pl.lit(f"{name}="), char))
+        .otherwise(pl.lit(f"{name}=o"))
+        .alias(name)
+    )
+
+
+def _line_measures() -> list[pl.Expr]:
+    """Counts and shares of each line on its own, from which its features are read."""
+    line, sample = pl.col("line"), pl.col("sample")
+    # Words of four letters or more, and those of them that start with a capital.
+    long_words = sample.str.count_matches(r"(?:^|\s)\p{L}\S{3}")
+    capitalised = sample.str.count_matches(r"(?:^|\s)\p{Lu}\S{3}")
+    tokens = sample.str.count_matches(_WORD)
+    raw = pl.col("raw").str.replace_all("\t", "    ")
+    return [
+        line.str.len_chars().alias("n_chars"),
+        line.str.count_matches(r"\S+").alias("n_words"),
+        (raw.str.len_chars() - raw.str.strip_chars_start().str.len_chars()).alias("n_indent"),
+        (4 * capitalised / long_words).fill_nan(0).round().alias("n_caps"),
+        (10 * sample.str.count_matches(_FUNCTION) / pl.max_horizontal(tokens, 1))
+        .round()
+        .alias("n_func"),
+        sample.str.count_matches(_FIRST_PERSON).alias("n_pron1"),
+        sample.str.count_matches(_SECOND_PERSON).alias("n_pron2"),
+        line.str.extract(r"^(\S+)").str.to_lowercase().str.strip_chars(":,.").alias("first_word"),
+        line.str.extract(r"(\S+)$").str.to_lowercase().str.strip_chars(":,.").alias("last_word"),
+        line.str.slice(0, 1).alias("first_char"),
+        line.str.slice(-1, 1).alias("last_char"),
+        (
+            line.str.count_matches(r"\S+").is_between(1, 4)
+            & (line.str.len_chars() <= 40)
+            & ~line.str.contains(r"[.!?,:;]$")
+            & ~line.str.contains(r"(?:^|\s)\p{Ll}")
+        ).alias("is_name_like"),
+    ]
+
+
+def _line_columns() -> list[pl.Expr]:
+    """Attributes of each line on its own."""
+    line, sample, n_words = pl.col("line"), pl.col("sample"), pl.col("n_words")
+    first_word, last_word = pl.col("first_word"), pl.col("last_word")
+    lowered = pl.when(n_words <= 4).then(sample.str.to_lowercase()).str.extract_all(_WORD)
+    return [
+        _bucket("len", pl.col("n_chars"), (3, 10, 25, 45, 70, 110, 200, 400)),
+        _bucket("words", n_words, (1, 2, 3, 5, 8, 14, 25, 50)),
+        _char_class("first", pl.col("first_char")),
+        _char_class("last", pl.col("last_char")),
+        _bucket("indent", pl.col("n_indent"), (0, 1, 3, 5, 7)),
+        _bucket("caps", pl.col("n_caps"), (0, 1, 2, 3, 4)),
+        _bucket("func", pl.col("n_func"), (0, 1, 2, 3, 4, 5)),
+        _valued("w0", pl.when(first_word.is_in(CUE_WORDS)).then(first_word)),
+        _valued("w-1", pl.when(last_word.is_in(CUE_WORDS)).then(last_word)),
+        _valued(
+            "cue_line",
+            pl.when(lowered.list.eval(pl.element().is_in(CUE_WORDS)).list.all()).then(
+                lowered.list.join(" ")
+            ),
+        ),
+        _bucket("pron1", pl.col("n_pron1"), (0, 1, 3)),
+        _bucket("pron2", pl.col("n_pron2"), (0, 1, 3)),
+        _flag("shouting", sample.str.count_matches(r"\b\p{Lu}{4,}\b") >= 2),
+        _flag(
+            "upper",
+            (line == line.str.to_uppercase())
+            & line.str.contains(r"\p{Lu}")
+            & (pl.col("n_chars") > 3),
+        ),
+        _flag("name_like", pl.col("is_name_like")),
+        *(_flag(name, sample.str.contains(pattern)) for name, pattern in _PATTERNS.items()),
+    ]
+
+
+def _page_measures() -> list[pl.Expr]:
+    """Where each line stands in its page: spacing, position, what is around it."""
+    page, position, line_no = pl.col("page"), pl.col("position"), pl.col("line_no")
+    gap_after = (_shifted(line_no, 1) - line_no - 1).fill_null(9)
+    authorish = pl.col("is_name_like") & (position > 0) & (gap_after == 1)
+    # The next author-like line below, found over the whole batch, counts only on this page.
+    next_authorish = pl.when(authorish).then(position).shift(-1).backward_fill()
+    its_page = pl.when(authorish).then(page).shift(-1).backward_fill()
+    opening = pl.col("n_chars").filter(position.is_between(1, 5))
+    section = pl.col("kind").is_in(["widget", "section"]).fill_null(False)
+    return [
+        (line_no - _shifted(line_no, -1).fill_null(-1) - 1).alias("gap_n"),
+        gap_after.alias("gap_after_n"),
+        pl.len().over(page).alias("count"),
+        opening.median().over(page).fill_null(1).clip(1).alias("typical"),
+        pl.when(its_page == page).then(next_authorish - position).fill_null(99).alias("to_author"),
+        (authorish.cast(pl.Int32).cum_sum().over(page) - authorish.cast(pl.Int32)).alias(
+            "authors_above"
+        ),
+        section.cast(pl.Int8).cum_max().over(page).alias("section_above"),
+        (pl.len().over(page, "line") >= 2).alias("is_recurring"),
+        pl.col("line").first().over(page).alias("first_line"),
+    ]
+
+
+def _page_columns() -> list[pl.Expr]:
+    """Attributes of each line in its page."""
+    position = pl.col("position")
+    return [
+        _bucket("gap", pl.col("gap_n"), (0, 1, 2, 3)),
+        _bucket("gap_after", pl.col("gap_after_n"), (0, 1, 2, 3)),
+        _bucket(
+            "pos", (10 * position / (pl.col("count") - 1).clip(1)).round(), (0, 1, 2, 4, 6, 8, 10)
+        ),
+        _bucket("rank", position, (0, 1, 2, 3, 5, 8)),
+        _bucket("rel_len", (4 * pl.col("n_chars") / pl.col("typical")).round(), (0, 1, 2, 3, 4, 6)),
+        _bucket("authorish_above", pl.col("authors_above"), (0, 1, 3)),
+        _bucket("authorish_below", pl.col("to_author"), (1, 2, 3, 5)),
+        _valued("chrome", pl.col("kind")),
+        _flag("after_section", pl.col("section_above") == 1),
+        _flag("recurs", pl.col("is_recurring")),
+        _flag("repeats_first", (position > 0) & (pl.col("line") == pl.col("first_line"))),
+        _flag("-1:edge", position == 0),
+        _flag("1:edge", position == pl.col("count") - 1),
+    ]
+
+
+_OWN_NAMES = (
+    "len words first last indent caps func w0 w-1 cue_line pron1 pron2 shouting upper "
+    "name_like gap gap_after pos rank rel_len authorish_above authorish_below chrome "
+    "after_section recurs repeats_first -1:edge 1:edge"
+)
+_OWN = [*_OWN_NAMES.split(), *_PATTERNS]
+
+
+def line_features(lines: pl.DataFrame) -> list[list[str]]:
+    """The attributes of each line in `lines` (page, position, line_no, line, raw, kind: one
+    row per non-blank line, in page order), as a list of strings per line."""
+    neighbours = [
+        pl.concat_str(pl.lit(f"{offset}:"), _shifted(pl.col(key), offset))
+        for offset in (-1, 1)
+        for key in _NEIGHBOUR_KEYS
+    ]
+    joined = (
+        lines.lazy()
+        .with_columns(pl.col("line").str.slice(0, _SAMPLE_CHARS).alias("sample"))
+        .with_columns(_line_measures())
+        .with_columns(_page_measures())
+        .with_columns(*_line_columns(), *_page_columns())
+        # One tab-joined string per line: far cheaper to hand to Python than a list column.
+        .select(pl.concat_str([*_OWN, *neighbours], separator="\t", ignore_nulls=True))
+        .collect()
+        .to_series()
+    )
+    return [attributes.split("\t") for attributes in joined.to_list()]
