@@ -4,18 +4,25 @@ import os
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows.settings import DEFAULT_BATCH_SIZE, DEFAULT_WAREHOUSE, SAMPLE_INPUT
+from flows.settings import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_PATTERN,
+    DEFAULT_WAREHOUSE,
+    Settings,
+    SettingsError,
+    resolve,
+)
 from flows.teardown import silence_teardown_noise
 
 if TYPE_CHECKING:
     # The flows import Prefect, which takes seconds: only commands that run one pay for it.
-    from flows.ingest import RunSummary
+    from flows.summary import RunSummary
 
 app = typer.Typer(
     help="Turn folders of scraped news pages into a DuckDB analytics warehouse.",
@@ -29,13 +36,34 @@ EXIT_BUSY = 75
 # A file given on the command line cannot be used (as for a bad argument).
 EXIT_USAGE = 2
 
+# Every option defaults to None: `flows.settings.resolve` then takes its NEWSFLOW_* variable,
+# else the default, in one place for the command line and the flows.
+InputOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--input",
+        "-i",
+        help="Folder of page files, searched recursively. Repeat for several folders. "
+        "Default: NEWSFLOW_INPUT, else the bundled sample pages.",
+        show_default=False,
+    ),
+]
 WarehouseOption = Annotated[
-    Path, typer.Option("--warehouse", "-w", help="DuckDB file to publish to.")
+    Path | None,
+    typer.Option(
+        "--warehouse",
+        "-w",
+        help=f"DuckDB file to publish to. Default: NEWSFLOW_WAREHOUSE, else {DEFAULT_WAREHOUSE}.",
+        show_default=False,
+    ),
 ]
 BatchSizeOption = Annotated[
-    int,
+    int | None,
     typer.Option(
-        min=1, envvar="NEWSFLOW_BATCH_SIZE", help="Page files read, parsed and validated together."
+        min=1,
+        help="Page files read, parsed and validated together. Default: NEWSFLOW_BATCH_SIZE, "
+        f"else {DEFAULT_BATCH_SIZE:,}.",
+        show_default=False,
     ),
 ]
 WaitOption = Annotated[
@@ -54,13 +82,13 @@ class TaskRunnerName(StrEnum):
 
 
 TaskRunnerOption = Annotated[
-    TaskRunnerName,
+    TaskRunnerName | None,
     typer.Option(
         "--task-runner",
         help="Where pages are parsed and entities extracted: default (here, on "
         "NEWSFLOW_PARSE_WORKERS processes) or dask (on a Dask cluster). Validating and "
-        "loading stay here either way.",
-        envvar="NEWSFLOW_TASK_RUNNER",
+        "loading stay here either way. Default: NEWSFLOW_TASK_RUNNER, else default.",
+        show_default=False,
     ),
 ]
 DaskAddressOption = Annotated[
@@ -68,8 +96,8 @@ DaskAddressOption = Annotated[
     typer.Option(
         "--dask-address",
         help="Scheduler of a running Dask cluster (tcp://host:8786), for --task-runner dask. "
-        "Default: a temporary local cluster of NEWSFLOW_PARSE_WORKERS processes.",
-        envvar="NEWSFLOW_DASK_ADDRESS",
+        "Default: NEWSFLOW_DASK_ADDRESS, else a temporary local cluster of "
+        "NEWSFLOW_PARSE_WORKERS processes.",
         show_default=False,
     ),
 ]
@@ -82,106 +110,93 @@ def main() -> None:
     """newsflow: scraped news pages in, a DuckDB warehouse out."""
 
 
+PatternOption = Annotated[
+    str | None,
+    typer.Option(
+        help="File names that are pages (a glob); other files are counted as ignored. "
+        f"Default: NEWSFLOW_PATTERN, else {DEFAULT_PATTERN}.",
+        show_default=False,
+    ),
+]
+
+
 @app.command()
 def run(
-    input_dirs: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--input",
-            "-i",
-            help="Folder of page files, searched recursively. Repeat for several "
-            "folders. Default: the bundled sample pages.",
-            show_default=False,
-        ),
-    ] = None,
-    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
-    pattern: Annotated[
-        str,
-        typer.Option(
-            help="File names that are pages (a glob); other files are counted as ignored.",
-            envvar="NEWSFLOW_PATTERN",
-        ),
-    ] = "*.txt",
-    batch_size: BatchSizeOption = DEFAULT_BATCH_SIZE,
+    input_dirs: InputOption = None,
+    warehouse: WarehouseOption = None,
+    pattern: PatternOption = None,
+    batch_size: BatchSizeOption = None,
     wait: WaitOption = False,
-    task_runner: TaskRunnerOption = TaskRunnerName.default,
+    task_runner: TaskRunnerOption = None,
     dask_address: DaskAddressOption = None,
     verbose: VerboseOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Ingest new and changed page files: parse, extract entities, validate, and publish."""
-    _check_task_runner(task_runner, dask_address)
-    inputs = input_dirs or [SAMPLE_INPUT]
-    for folder in inputs:
-        if not folder.is_dir():
-            _fail(f"input folder {folder} does not exist or is not a folder")
-    _refuse_if_busy(warehouse, wait)
+    settings = _settings(
+        inputs=input_dirs,
+        warehouse=warehouse,
+        pattern=pattern,
+        batch_size=batch_size,
+        task_runner=None if task_runner is None else task_runner.value,
+        dask_address=dask_address,
+    )
+    _check(settings.require_inputs)
+    _refuse_if_busy(settings.warehouse, wait)
     _quiet_prefect(verbose)
-    _require_server_for_dask_address(dask_address)
+    _require_server_for_dask_address(settings.dask_address)
     from flows.ingest import ingest
 
     summary = _run_flow(
         lambda: ingest(
-            inputs=[str(folder) for folder in inputs],
-            warehouse=str(warehouse),
-            batch_size=batch_size,
-            pattern=pattern,
+            inputs=[str(folder) for folder in settings.inputs],
+            warehouse=str(settings.warehouse),
+            batch_size=settings.batch_size,
+            pattern=settings.pattern,
             wait=wait,
-            task_runner=task_runner.value,
-            dask_address=dask_address,
+            task_runner=settings.task_runner,
+            dask_address=settings.dask_address,
         ),
         debug,
     )
-    _print_summary(
-        summary,
-        [
-            ("files seen", summary.files_seen),
-            ("  loaded", summary.files_loaded),
-            ("  unchanged", summary.files_unchanged),
-            ("  quarantined", summary.files_quarantined),
-            ("  ignored (not page files)", summary.files_ignored),
-            ("files missing (rows kept)", summary.files_missing),
-        ],
-    )
+    _print_summary(summary)
 
 
 @app.command()
 def reparse(
-    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
-    batch_size: BatchSizeOption = DEFAULT_BATCH_SIZE,
+    warehouse: WarehouseOption = None,
+    batch_size: BatchSizeOption = None,
     wait: WaitOption = False,
-    task_runner: TaskRunnerOption = TaskRunnerName.default,
+    task_runner: TaskRunnerOption = None,
     dask_address: DaskAddressOption = None,
     verbose: VerboseOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Rebuild articles, comments and mentions from the page text stored in the warehouse,
     with the current parser and gazetteer. Needs no input files."""
-    _check_task_runner(task_runner, dask_address)
-    if not warehouse.exists():
-        _fail(f"no warehouse at {warehouse}; run `newsflow run` first")
-    _refuse_if_busy(warehouse, wait)
+    settings = _settings(
+        warehouse=warehouse,
+        batch_size=batch_size,
+        task_runner=None if task_runner is None else task_runner.value,
+        dask_address=dask_address,
+    )
+    _check(settings.require_warehouse)
+    _refuse_if_busy(settings.warehouse, wait)
     _quiet_prefect(verbose)
-    _require_server_for_dask_address(dask_address)
+    _require_server_for_dask_address(settings.dask_address)
     from flows.reparse import reparse as reparse_flow
 
     summary = _run_flow(
         lambda: reparse_flow(
-            warehouse=str(warehouse),
-            batch_size=batch_size,
+            warehouse=str(settings.warehouse),
+            batch_size=settings.batch_size,
             wait=wait,
-            task_runner=task_runner.value,
-            dask_address=dask_address,
+            task_runner=settings.task_runner,
+            dask_address=settings.dask_address,
         ),
         debug,
     )
-    _print_summary(
-        summary,
-        [
-            ("pages parsed again", summary.pages_reparsed),
-            ("  kept as they were", summary.files_quarantined),
-        ],
-    )
+    _print_summary(summary)
 
 
 @app.command()
@@ -194,17 +209,8 @@ def serve(
         float | None,
         typer.Option(min=1, help="Or: run every this many seconds."),
     ] = None,
-    input_dirs: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--input",
-            "-i",
-            help="Folder of page files, searched recursively. Repeat for several "
-            "folders. Default: the bundled sample pages.",
-            show_default=False,
-        ),
-    ] = None,
-    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+    input_dirs: InputOption = None,
+    warehouse: WarehouseOption = None,
 ) -> None:
     """Run `ingest` on a schedule as the Prefect deployment ingest/scheduled, until stopped.
 
@@ -214,13 +220,13 @@ def serve(
 
     if (cron is None) == (interval is None):
         _fail("give either --cron EXPR or --interval SECONDS")
-    inputs = input_dirs or [SAMPLE_INPUT]
-    for folder in inputs:
-        if not folder.is_dir():
-            _fail(f"input folder {folder} does not exist or is not a folder")
+    settings = _settings(inputs=input_dirs, warehouse=warehouse)
+    _check(settings.require_inputs)
     silence_teardown_noise()
     try:
-        serve_ingest(Schedule(cron=cron, interval=interval), inputs, warehouse)
+        serve_ingest(
+            Schedule(cron=cron, interval=interval), list(settings.inputs), settings.warehouse
+        )
     except (ServerUnavailableError, ValueError) as error:
         _fail(str(error))
 
@@ -257,9 +263,20 @@ def explain(
         raise typer.Exit(code=EXIT_USAGE)
 
 
-def _check_task_runner(task_runner: TaskRunnerName, dask_address: str | None) -> None:
-    if dask_address and task_runner is not TaskRunnerName.dask:
-        _fail("--dask-address (or NEWSFLOW_DASK_ADDRESS) needs --task-runner dask")
+def _settings(**given: Any) -> Settings:
+    """The command's settings: its options, else NEWSFLOW_* variables, else the defaults."""
+    try:
+        return resolve(**given)
+    except SettingsError as error:
+        _fail(str(error))
+
+
+def _check(requirement: Callable[[], None]) -> None:
+    """Fail in one line, before Prefect starts, when a setting names a missing file."""
+    try:
+        requirement()
+    except OSError as error:
+        _fail(str(error))
 
 
 def _require_server_for_dask_address(dask_address: str | None) -> None:
@@ -284,7 +301,7 @@ def _refuse_if_busy(warehouse: Path, wait: bool) -> None:
     """
     if wait:
         return
-    from flows.load import WarehouseBusyError, WriterLock
+    from flows.warehouse import WarehouseBusyError, WriterLock
 
     try:
         with WriterLock(warehouse):
@@ -301,7 +318,7 @@ def _quiet_prefect(verbose: bool) -> None:
 
 
 def _run_flow(start: Callable[[], "RunSummary"], debug: bool) -> "RunSummary":
-    from flows.load import WarehouseBusyError
+    from flows.warehouse import WarehouseBusyError
 
     try:
         with console.status("Starting Prefect and the data-quality gate…"):
@@ -317,29 +334,17 @@ def _run_flow(start: Callable[[], "RunSummary"], debug: bool) -> "RunSummary":
     raise AssertionError("unreachable")
 
 
-def _print_summary(summary: "RunSummary", files: list[tuple[str, int]]) -> None:
-    from flows.ingest import stage_times  # imported already by the run that made `summary`
+def _print_summary(summary: "RunSummary") -> None:
+    from flows.summary import figures, notes, title
 
-    table = Table(title=f"newsflow {summary.kind} run {summary.run_id}", show_header=False)
+    table = Table(title=title(summary), show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
-    rows: list[tuple[str, int | str]] = [
-        *files,
-        ("articles", summary.articles),
-        ("comments", summary.comments),
-        ("entities mentioned", summary.entities),
-        ("entity mentions", summary.mentions),
-        ("data quality", f"{summary.dq_result} ({summary.rules_checked} rules)"),
-        ("run time", f"{summary.seconds:.1f} s"),
-    ]
-    for label, value in rows:
-        table.add_row(label, f"{value:,}" if isinstance(value, int) else value)
+    for label, value in figures(summary):
+        table.add_row(label, value)
     Console().print(table)
-    console.print(f"time by stage: {stage_times(summary)}", highlight=False)
-    for reason, count in sorted(summary.quarantine_reasons.items()):
-        console.print(f"quarantined as {reason}: {count} (see the quarantine table)")
-    console.print(f"warehouse: {summary.warehouse}")
-    console.print(f"data-quality results: dq_result table; Data Docs: {summary.data_docs}")
+    for label, value in notes(summary):
+        console.print(f"{label}: {value}", highlight=False)
 
 
 def _fail(reason: str, code: int = 1) -> NoReturn:

@@ -138,8 +138,15 @@ def discover_files(inputs: tuple[Path, ...], pattern: str) -> Discovery:
     )
     # A page is known by its path relative to its input folder: the first folder given wins.
     first = pl.col("source_path").is_first_distinct()
-    duplicates = found.filter(~first)
-    rejects = duplicates.select(
+    rejects = pl.concat(
+        [_duplicate_rejects(found.filter(~first)), pl.DataFrame(unlistable, schema=REJECT_SCHEMA)]
+    )
+    return Discovery(files=found.filter(first), rejects=rejects, ignored=ignored)
+
+
+def _duplicate_rejects(duplicates: pl.DataFrame) -> pl.DataFrame:
+    """Quarantine rows for files at a relative path an earlier input folder has already."""
+    return duplicates.select(
         "source_path",
         reason=pl.lit("duplicate_path"),
         message=pl.format(
@@ -150,8 +157,6 @@ def discover_files(inputs: tuple[Path, ...], pattern: str) -> Discovery:
         size_bytes=pl.lit(None, dtype=pl.Int64()),
         sha256=pl.lit(None, dtype=pl.String()),
     )
-    rejects = pl.concat([rejects, pl.DataFrame(unlistable, schema=REJECT_SCHEMA)])
-    return Discovery(files=found.filter(first), rejects=rejects, ignored=ignored)
 
 
 def _stat_or_none(path: Path) -> tuple[int | None, int | None]:
@@ -237,24 +242,9 @@ def _read_one(source_path: str, path: Path, max_file_bytes: int) -> tuple[dict |
             "sha256": sha,
         }
 
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        if path.is_symlink():
-            return reject(
-                "broken_link",
-                f"The file is a symbolic link to {os.readlink(path)}, which does not exist; "
-                "fix or remove the link.",
-            )
-        return reject("vanished", "The file disappeared between discovery and reading.")
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            return reject(
-                "broken_link",
-                "The file is a symbolic link that leads back to itself (a link loop); "
-                "fix or remove the link.",
-            )
-        return reject("unreadable", f"The file cannot be examined: {error.strerror}.")
+    stat = _stat(path)
+    if not isinstance(stat, os.stat_result):  # a stat_result is a tuple too: test it first
+        return reject(*stat)
     if not path.is_file():
         return reject("not_a_file", "A directory or special file is named like a page file.")
     if stat.st_size > max_file_bytes:
@@ -288,6 +278,28 @@ def _read_one(source_path: str, path: Path, max_file_bytes: int) -> tuple[dict |
         "text": decoded.text,
     }
     return page, {}
+
+
+def _stat(path: Path) -> os.stat_result | tuple[str, str]:
+    """The file's status, or why it cannot be examined: (reason, message)."""
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            return (
+                "broken_link",
+                f"The file is a symbolic link to {os.readlink(path)}, which does not exist; "
+                "fix or remove the link.",
+            )
+        return ("vanished", "The file disappeared between discovery and reading.")
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return (
+                "broken_link",
+                "The file is a symbolic link that leads back to itself (a link loop); "
+                "fix or remove the link.",
+            )
+        return ("unreadable", f"The file cannot be examined: {error.strerror}.")
 
 
 def drop_unchanged(pages: pl.DataFrame, known: pl.DataFrame, parser_version: str) -> pl.DataFrame:

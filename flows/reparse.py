@@ -1,31 +1,17 @@
 """The `reparse` Prefect flow: rebuild the derived tables from the stored page text."""
 
 from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import polars as pl
 from prefect import flow
 
-from flows import entities, extract, parse, quality
-from flows.ingest import (
-    BatchStages,
-    PendingBatch,
-    RunSummary,
-    batch_name,
-    batch_stages,
-    finish,
-    known_entities,
-    load_pages,
-    new_run_id,
-    now,
-    prepare_task,
-    progress_bar,
-    publish_task,
-    report_task,
-    started_ahead,
-)
-from flows.load import Candidate, WriterLock
-from flows.settings import Settings
+from flows import extract, parse
+from flows.batches import LoadedBatch, batch_name
+from flows.load import Writer
+from flows.run import SourceBatch, run_pages
+from flows.settings import Settings, resolve
+from flows.summary import RunSummary
 
 
 @flow(name="reparse", log_prints=True)
@@ -42,84 +28,51 @@ def reparse(
     version in article.parser_version) and gets a quarantine row saying so. `task_runner`
     and `dask_address` as for `ingest`.
     """
-    defaults = Settings()
-    settings = Settings(
-        warehouse=Path(warehouse) if warehouse else defaults.warehouse,
-        batch_size=batch_size or defaults.batch_size,
-        task_runner=task_runner or defaults.task_runner,
-        dask_address=dask_address or defaults.dask_address,
+    settings = resolve(
+        warehouse=warehouse,
+        batch_size=batch_size,
+        task_runner=task_runner,
+        dask_address=dask_address,
     )
-    if not settings.warehouse.exists():
-        raise FileNotFoundError(f"no warehouse at {settings.warehouse}; run `newsflow run` first")
-    started_at = now()
-    summary = RunSummary(
-        run_id=new_run_id(started_at), warehouse=settings.warehouse, kind="reparse"
-    )
-
-    with WriterLock(settings.warehouse, wait=wait):
-        gazetteer = entities.load_gazetteer()
-        with summary.timing("copy warehouse"):
-            candidate = prepare_task(settings.warehouse, summary.run_id)
-        ledger = quality.RunLedger(summary.run_id)
-        try:
-            total = candidate.count_stored_pages()
-            rejected: list[pl.DataFrame] = [_kept_rows(None)]
-            discovered: list[pl.DataFrame] = []
-            with (
-                progress_bar() as progress,
-                batch_stages(settings, gazetteer, total) as stages,
-            ):
-                bar = progress.add_task("pages", total=total)
-                stored = _stored_batches(candidate, total, settings, summary, stages)
-                for batch_name, pages, pending in started_ahead(stored, stages.ahead):
-                    result = load_pages(
-                        candidate, pages, pending, gazetteer, summary, ledger, batch_name
-                    )
-                    summary.pages_reparsed += result.loaded
-                    discovered.append(result.discovered)
-                    rejected.extend([_kept_rows(result.unparsable), result.failed])
-                    progress.update(bar, advance=pages.height)
-            quarantine = pl.concat(rejected)
-            summary.files_quarantined = quarantine.height
-            summary.quarantine_reasons = dict(quarantine.group_by("reason").len().iter_rows())
-            entity = known_entities(gazetteer, discovered)
-            with summary.timing("publish"):
-                totals = publish_task(
-                    candidate, summary, started_at, entity, None, quarantine, ledger
-                )
-        except quality.DataQualityError as error:
-            candidate.discard()
-            error.data_docs = report_task(summary, ledger, settings.data_docs)
-            raise
-        except BaseException:
-            candidate.discard()
-            raise
-    finish(summary, totals, started_at)
-    with summary.timing("report"):
-        summary.data_docs = report_task(summary, ledger, settings.data_docs)
-    return summary
+    settings.require_warehouse()
+    return run_pages(StoredSource(settings), settings, wait)
 
 
-def _stored_batches(
-    candidate: Candidate,
-    total: int,
-    settings: Settings,
-    summary: RunSummary,
-    stages: BatchStages,
-) -> Iterator[tuple[str, pl.DataFrame, PendingBatch]]:
-    # Reading a batch ahead of loading the one before is safe: a load rewrites the page rows
-    # of its own batch only, with the same keys, so the key-ordered slices do not move.
-    for offset in range(0, total, settings.batch_size):
-        with summary.timing("read"):
-            pages = candidate.stored_pages(offset, settings.batch_size)
-        name = batch_name(summary.run_id, offset, settings.batch_size)
-        yield name, pages, stages.start(pages)
+@dataclass
+class StoredSource:
+    """The pages stored in the warehouse; the file manifest stays as it was."""
+
+    settings: Settings
+    kind: str = "reparse"
+    total: int = 0
+    rejected: list[pl.DataFrame] = field(default_factory=list)
+
+    def discover(self, summary: RunSummary) -> None:
+        """Nothing to look for: the pages are in the warehouse."""
+
+    def count(self, writer: Writer, summary: RunSummary) -> int:
+        self.total = writer.count_stored_pages()
+        return self.total
+
+    def batches(self, writer: Writer, summary: RunSummary) -> Iterator[SourceBatch]:
+        # Reading a batch ahead of loading the one before is safe: a load rewrites the page
+        # rows of its own batch only, with the same keys, so the key-ordered slices do not move.
+        size = self.settings.batch_size
+        for offset in range(0, self.total, size):
+            with summary.timing("read"):
+                pages = writer.stored_pages(offset, size)
+            yield SourceBatch(batch_name(summary.run_id, offset, size), pages.height, pages)
+
+    def record(self, batch: SourceBatch, result: LoadedBatch, summary: RunSummary) -> None:
+        summary.pages_reparsed += result.loaded
+        self.rejected.extend([_kept_rows(result.unparsable), result.failed])
+
+    def finish(self, summary: RunSummary) -> tuple[None, pl.DataFrame]:
+        return None, pl.concat([pl.DataFrame(schema=extract.REJECT_SCHEMA), *self.rejected])
 
 
-def _kept_rows(unparsable: pl.DataFrame | None) -> pl.DataFrame:
+def _kept_rows(unparsable: pl.DataFrame) -> pl.DataFrame:
     """Quarantine rows for stored pages the current parser made nothing of."""
-    if unparsable is None:
-        return pl.DataFrame(schema=extract.REJECT_SCHEMA)
     return unparsable.select(
         "source_path",
         reason=pl.lit("no_text"),

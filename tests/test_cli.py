@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 NEWSFLOW = Path(sys.executable).with_name("newsflow")
@@ -94,3 +95,41 @@ def test_run_prints_a_summary_and_nothing_alarming(
     docs = warehouse.with_name("news_data_docs") / "index.html"
     assert f"Data Docs: {docs}" in stderr
     assert docs.exists()
+
+
+def test_newsflow_run_reads_its_folder_and_warehouse_from_the_environment(
+    sample_pages: Path, warehouse: Path, prefect_env: dict[str, str]
+):
+    # One page only: a run that read the bundled sample pages instead would load two.
+    for page in sorted(sample_pages.iterdir())[1:]:
+        page.unlink()
+    checkout_warehouse = Path(__file__).resolve().parent.parent / "warehouse" / "news.duckdb"
+    before = checkout_warehouse.stat().st_mtime_ns if checkout_warehouse.exists() else None
+    env = {
+        **prefect_env,
+        "NEWSFLOW_INPUT": str(sample_pages),
+        "NEWSFLOW_WAREHOUSE": str(warehouse),
+    }
+
+    result = subprocess.run(
+        [str(NEWSFLOW), "run"], capture_output=True, text=True, env=env, check=False, timeout=300
+    )
+
+    assert result.returncode == 0, result.stderr
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from article").fetchone() == (1,)
+    after = checkout_warehouse.stat().st_mtime_ns if checkout_warehouse.exists() else None
+    assert after == before
+
+
+def test_a_bad_setting_in_the_environment_fails_in_one_line(tmp_path: Path):
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path), "NEWSFLOW_BATCH_SIZE": "many"}
+
+    result = subprocess.run(
+        [str(NEWSFLOW), "run"], capture_output=True, text=True, env=env, check=False, timeout=300
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "newsflow: NEWSFLOW_BATCH_SIZE='many' is not valid"
+    ]

@@ -7,7 +7,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.ingest import RunSummary, ingest
+from flows.ingest import ingest
+from flows.summary import RunSummary
 
 pytestmark = [pytest.mark.dask, pytest.mark.usefixtures("prefect_server")]
 

@@ -114,7 +114,7 @@ def test_the_flow_itself_refuses_to_write_while_another_run_holds_the_lock(
     sample_pages: Path, warehouse: Path
 ):
     # Scheduled runs have no command line to look first: the flow takes the lock itself.
-    from flows.load import WarehouseBusyError, WriterLock
+    from flows.warehouse import WarehouseBusyError, WriterLock
 
     ingest(inputs=[str(sample_pages)], warehouse=str(warehouse))
     published = warehouse.read_bytes()
@@ -153,7 +153,7 @@ def test_a_page_breaking_a_row_rule_is_quarantined_and_the_rest_loads(
 ):
     (sample_pages / "003_new.txt").write_text("A New Title\n\nA new body paragraph.\n")
     # Only the new page has no comment section (layout "none"): make that layout unknown.
-    monkeypatch.setattr(quality, "LAYOUTS", ("wpdiscuz",))
+    monkeypatch.setattr(quality.gate, "LAYOUTS", ("wpdiscuz",))
 
     summary = ingest(inputs=[str(sample_pages)], warehouse=str(warehouse))
 

@@ -13,13 +13,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.halt import HALT_ENV
 from flows.ingest import ingest
 from flows.sqlfiles import sql
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 NEWSFLOW = Path(sys.executable).with_name("newsflow")
+# `newsflow` with a step patched to block until killed (see the script).
+HALTING_RUN = Path(__file__).resolve().with_name("halting_run.py")
 # A reader as a BI tool or an analyst's shell is one: its own process, read-only. "held" keeps
 # one connection for the whole run; "fresh" opens a new one for every query. Each query counts
 # articles and comments in one statement, so a half-published state would show as a pair that
@@ -121,10 +122,14 @@ def test_readers_never_fail_nor_see_half_a_run(crawl_and_warehouse: tuple[Path, 
     assert {tuple(pair) for pair in results["fresh"]["seen"]} <= {old, new}
 
 
-def start_run(crawl: Path, warehouse: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
+def start_run(
+    crawl: Path, warehouse: Path, env: dict[str, str], log: Path, halt_at: str | None
+) -> subprocess.Popen:
+    """`newsflow run` in a process of its own; with `halt_at`, one that blocks there."""
+    command = [str(NEWSFLOW)] if halt_at is None else [sys.executable, str(HALTING_RUN), halt_at]
     with log.open("w") as stderr:
         return subprocess.Popen(
-            [str(NEWSFLOW), "run", "-i", str(crawl), "-w", str(warehouse), "--batch-size", "2"],
+            [*command, "run", "-i", str(crawl), "-w", str(warehouse), "--batch-size", "2"],
             stdout=subprocess.DEVNULL,
             stderr=stderr,
             env=env,
@@ -160,7 +165,7 @@ def test_runs_killed_at_any_point_leave_the_published_warehouse_whole(
 
     # None: observed from outside only, killed the moment the next version's file appears.
     for halt_at in (None, "parse", "load", "swap"):
-        run = start_run(crawl, warehouse, {**prefect_env, HALT_ENV: halt_at or ""}, log)
+        run = start_run(crawl, warehouse, prefect_env, log, halt_at)
         if halt_at is None:
             wait_for(lambda: leftovers(warehouse), run, log, "a candidate file")
         else:
@@ -201,7 +206,7 @@ def test_runs_killed_at_any_point_leave_the_published_warehouse_whole(
 def test_a_second_run_exits_with_a_clear_message_while_one_is_writing(
     crawl_and_warehouse: tuple[Path, Path], prefect_env: dict[str, str]
 ):
-    from flows.load import WriterLock
+    from flows.warehouse import WriterLock
 
     crawl, warehouse = crawl_and_warehouse
     published = warehouse.read_bytes()

@@ -8,13 +8,8 @@ import polars as pl
 import pytest
 
 from flows import schema
-from flows.load import (
-    Candidate,
-    RunCounts,
-    WarehouseBusyError,
-    WarehouseOpenForWritingError,
-    WriterLock,
-)
+from flows.load import Candidate, RunCounts, Writer
+from flows.warehouse import WarehouseBusyError, WarehouseOpenForWritingError, WriterLock
 
 COUNTS = RunCounts(
     files_seen=1, files_loaded=1, files_unchanged=0, files_quarantined=0, files_ignored=0
@@ -55,8 +50,8 @@ def one_page() -> dict[str, pl.DataFrame]:
 
 def publish_one(warehouse: Path, run_id: str) -> None:
     candidate = Candidate.prepare(warehouse, run_id)
-    candidate.write_batch(run_id, **one_page())
-    candidate.write_run(
+    candidate.writer.write_batch(run_id, **one_page())
+    candidate.writer.write_run(
         run_id,
         schema.empty("entity"),
         schema.empty("source_file"),
@@ -83,7 +78,7 @@ def test_a_discarded_candidate_leaves_the_published_file_untouched(warehouse: Pa
     before = warehouse.read_bytes()
 
     candidate = Candidate.prepare(warehouse, "r2")
-    candidate.write_batch("r2", **one_page())
+    candidate.writer.write_batch("r2", **one_page())
     candidate.discard()
 
     assert warehouse.read_bytes() == before
@@ -114,11 +109,15 @@ def test_the_warehouse_checks_find_orphan_rows_with_examples(warehouse: Path):
             "body": ["Hi."],
         }
     )
-    candidate.write_batch("r1", **{**page, "comment": orphan})
+    candidate.writer.write_batch("r1", **{**page, "comment": orphan})
+    # The run's writer holds the file: close it to break the file from outside, as a bug would.
+    candidate.writer.close()
     with duckdb.connect(str(candidate.path)) as con:
         con.execute("delete from article")
 
-    checks = candidate.run_checks()
+    writer = Writer.open(candidate.path)
+    checks = writer.run_checks()
+    writer.close()
     candidate.discard()
 
     broken = checks.filter(pl.col("unexpected_count") > 0).select(

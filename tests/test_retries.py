@@ -4,7 +4,7 @@ import duckdb
 import pytest
 from prefect.states import Failed
 
-from flows.ingest import _is_transient_io, load_task, prepare_task, read_task
+from flows.tasks import _is_transient_io, load_task, prepare_task, read_task
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,191 @@
+"""A run's batches: parse and extract (here or on Dask), validate, load; started ahead."""
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, TypeVar
+
+import polars as pl
+
+from flows import entities, extract, parse, quality, schema
+from flows.load import Candidate
+from flows.settings import Settings
+from flows.summary import RunSummary
+from flows.tasks import Extracted, Parsed, entities_task, load_task, parse_task, validate_task
+
+if TYPE_CHECKING:
+    from prefect_dask import DaskTaskRunner
+
+
+@dataclass
+class PendingBatch:
+    """A batch's parse and entity results: computed in the flow when asked for (default
+    runner), or already submitted to the Dask workers."""
+
+    parsed: Callable[[], Parsed]
+    extracted: Callable[[Parsed], Extracted]
+
+
+@dataclass
+class BatchStages:
+    """Where parse and entity extraction run, and how many batches are started beyond the one
+    being validated and loaded."""
+
+    start: Callable[[pl.DataFrame], PendingBatch]
+    ahead: int = 0
+
+
+@contextmanager
+def batch_stages(
+    settings: Settings, gazetteer: entities.Gazetteer, pages: int
+) -> Iterator[BatchStages]:
+    """Parse and extract on the local process pool as each batch comes, or on Dask; with no
+    page to parse, no Dask cluster is started or called."""
+
+    def in_flow(pool: Executor | None) -> Callable[[pl.DataFrame], PendingBatch]:
+        def start(batch: pl.DataFrame) -> PendingBatch:
+            return PendingBatch(
+                lambda: parse_task(batch, pool), lambda parsed: entities_task(parsed, gazetteer)
+            )
+
+        return start
+
+    if settings.task_runner != "dask" or pages == 0:
+        with parse.worker_pool(settings.parse_workers) as pool:
+            yield BatchStages(in_flow(pool))
+        return
+
+    with _dask_runner(settings) as runner:
+        # One batch per worker thread in flight, so none idles while the flow loads.
+        slots = sum(runner.client.nthreads().values())
+
+        def submit(batch: pl.DataFrame) -> PendingBatch:
+            if batch.is_empty():
+                # load_pages asks for nothing: submitting would only add idle task runs.
+                return in_flow(None)(batch)
+            # Each worker parses its batch itself: a local pool would fight it for the cores.
+            parsed = runner.submit(parse_task, {"pages": batch, "pool": None})
+            found = runner.submit(entities_task, {"parsed": parsed, "gazetteer": gazetteer})
+            return PendingBatch(parsed.result, lambda _: found.result())
+
+        yield BatchStages(submit, ahead=max(1, slots))
+
+
+@contextmanager
+def _dask_runner(settings: Settings) -> Iterator["DaskTaskRunner"]:
+    # Imported here: distributed takes a second to import, and only Dask runs need it.
+    from prefect.client.orchestration import get_client
+    from prefect_dask import DaskTaskRunner
+
+    if settings.dask_address:
+        runner = DaskTaskRunner(address=settings.dask_address)
+    else:
+        with get_client(sync_client=True) as client:
+            api_url = str(client.api_url)
+        runner = DaskTaskRunner(
+            cluster_kwargs={
+                "n_workers": settings.parse_workers,
+                "threads_per_worker": 1,  # parsing is pure Python: one thread per process
+                "processes": True,
+                # Any free loopback port: the fixed 8787 would clash (a warning) with a second
+                # run's, and without bokeh (not installed) the page only says it is missing.
+                "dashboard_address": "127.0.0.1:0",
+                "silence_logs": logging.ERROR,
+                # Without an API URL each worker would start a temporary Prefect server of
+                # its own (10 to 20 s) and record its task runs there: point them at ours.
+                "env": {"PREFECT_API_URL": api_url},
+            }
+        )
+    # distributed logs every connection at INFO, in this process too (the local scheduler).
+    distributed_logger = logging.getLogger("distributed")
+    level = distributed_logger.level
+    distributed_logger.setLevel(logging.WARNING)
+    try:
+        with runner:
+            yield runner
+    finally:
+        distributed_logger.setLevel(level)
+
+
+T = TypeVar("T")
+
+
+def started_ahead(items: Iterator[T], ahead: int) -> Iterator[T]:
+    """Yield each of `items` once `ahead` more have been drawn (read and started). With 0,
+    each is yielded as soon as it is drawn: batch by batch, as without Dask."""
+    window: deque[T] = deque()
+    for item in items:
+        window.append(item)
+        if len(window) > ahead:
+            yield window.popleft()
+    yield from window
+
+
+@dataclass
+class LoadedBatch:
+    """What became of a batch of pages."""
+
+    loaded: int
+    # Pages the parser made nothing of (source_path, sha256).
+    unparsable: pl.DataFrame
+    # Quarantine rows of the pages that broke a page-level data-quality rule.
+    failed: pl.DataFrame
+    # Entities discovered in the loaded pages (source = 'discovered').
+    discovered: pl.DataFrame
+
+
+def load_pages(
+    candidate: Candidate,
+    pages: pl.DataFrame,
+    pending: PendingBatch,
+    gazetteer: entities.Gazetteer,
+    summary: RunSummary,
+    ledger: quality.RunLedger,
+    batch_name: str,
+) -> LoadedBatch:
+    """Validate and load `pages`, with their parse and entity results from `pending`."""
+    no_pages = pl.DataFrame(schema={"source_path": pl.String(), "sha256": pl.String()})
+    nothing = LoadedBatch(
+        0, no_pages, pl.DataFrame(schema=extract.REJECT_SCHEMA), schema.empty("entity")
+    )
+    if pages.is_empty():
+        # No task runs, and the data-quality gate (seconds to import) is not needed.
+        return nothing
+    with summary.timing("parse"):
+        parsed = pending.parsed()
+    article, comment, unparsable = parsed
+    if article.is_empty():
+        return replace(nothing, unparsable=unparsable)
+    if not any(result.suite == "entity" for result in ledger.results):
+        # The reference entities are the same for every batch: checked once, before the first.
+        reference = {"entity": gazetteer.entities}
+        run_name = f"{summary.run_id}-reference"
+        with summary.timing("validate"):
+            quality.require_passed(validate_task(reference, ("entity",), run_name, ledger))
+    with summary.timing("entities"):
+        found, texts = pending.extracted(parsed)
+    with summary.timing("validate"):
+        known = pl.concat([gazetteer.entities, found.entity])
+        frames = quality.checked_frames(article, comment, found.mention, texts, known)
+        results = validate_task(frames, quality.BATCH_SUITES, batch_name, ledger)
+        article, comment, mention, failed = quality.set_aside(
+            results, article, comment, found.mention
+        )
+    kept = pl.col("article_id").is_in(article["article_id"].implode())
+    candidates = found.candidate.filter(kept)
+    with summary.timing("load"):
+        load_task(candidate, summary.run_id, pages, article, comment, mention, candidates)
+    return LoadedBatch(article.height, unparsable, failed, found.entity)
+
+
+def known_entities(gazetteer: entities.Gazetteer, discovered: list[pl.DataFrame]) -> pl.DataFrame:
+    """The gazetteer's entities and those the run discovered, each once."""
+    return pl.concat([gazetteer.entities, *discovered]).unique("entity_id", keep="first")
+
+
+def batch_name(run_id: str, offset: int, batch_size: int) -> str:
+    """The name a batch's data-quality results are filed under: run id and batch number."""
+    return f"{run_id}-batch{offset // batch_size + 1:05d}"

@@ -1,0 +1,211 @@
+"""The Great Expectations adapter: the suites in expectations/, run on polars frames."""
+
+import json
+import logging
+import math
+import os
+import shutil
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from flows.entities import ENTITY_TYPES
+from flows.parse import CHROME_LINES, LAYOUTS
+from flows.quality.report import docs_selection, offline_index
+from flows.quality.rules import EXAMPLES, SUITES, RuleResult, share
+
+EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
+
+# A whole line of site chrome anywhere in a text.
+CHROME_LINE_REGEX = r"(?m)^[ \t]*(?:" + "|".join(f"(?:{p})" for p in CHROME_LINES) + r")[ \t]*$"
+# No web crawl is older than the first web archives.
+EARLIEST_CRAWL_MONTH = datetime(1996, 1, 1)
+# The columns that name a row in examples; article_id also ties each row to its page.
+ROW_KEYS = {
+    "article": ["article_id", "source_path"],
+    "comment": ["article_id", "comment_id"],
+    "entity": ["entity_id"],
+    "entity_mention": ["article_id", "mention_id"],
+}
+DATA_DOCS_SITE = "newsflow"
+
+
+def load_suite_documents() -> dict[str, dict]:
+    """The suites as stored in expectations/<table>.json (GX's own JSON format)."""
+    return {
+        name: json.loads((EXPECTATIONS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+        for name in SUITES
+    }
+
+
+def suite_parameters() -> dict[str, Any]:
+    """Values the suites refer to as {"$PARAMETER": name}."""
+    now = datetime.now(UTC)
+    return {
+        "chrome_line_regex": CHROME_LINE_REGEX,
+        "layouts": list(LAYOUTS),
+        "entity_types": list(ENTITY_TYPES),
+        "earliest_crawl_month": EARLIEST_CRAWL_MONTH,
+        "latest_crawl_month": datetime(now.year, now.month, 1),
+    }
+
+
+class QualityGate:
+    """One GX context with one validation definition per suite, reused for every batch."""
+
+    def __init__(self) -> None:
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        # GX takes seconds to import: only runs that validate pay for it.
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        # It announces a temporary Data Docs folder that this gate never uses.
+        logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
+        self._context = gx.get_context(mode="ephemeral")
+        self._context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        source = self._context.data_sources.add_pandas("newsflow")
+        self._definitions = {}
+        self._documents = load_suite_documents()
+        for name, document in self._documents.items():
+            suite = self._context.suites.add(gx.ExpectationSuite(**document))
+            batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
+            self._definitions[name] = self._context.validation_definitions.add(
+                gx.ValidationDefinition(name=name, data=batch, suite=suite)
+            )
+        self._docs_folder: Path | None = None
+
+    def validate(
+        self,
+        frames: dict[str, pl.DataFrame],
+        run_name: str = "newsflow",
+        suites: Iterable[str] | None = None,
+    ) -> list[RuleResult]:
+        """Run each suite (default: every suite with a frame) on its frame; return every
+        rule's result. `run_name` files the GX results for Data Docs."""
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        parameters = suite_parameters()
+        results: list[RuleResult] = []
+        for name in suites or [s for s in SUITES if s in frames]:
+            outcome = self._definitions[name].run(
+                batch_parameters={"dataframe": frames[name].to_pandas()},
+                expectation_parameters=parameters,
+                result_format={
+                    "result_format": "COMPLETE",
+                    "unexpected_index_column_names": ROW_KEYS[name],
+                },
+                run_id=RunIdentifier(run_name=run_name),
+            )
+            results.extend(_rule_result(name, result) for result in outcome.results)
+        return results
+
+    def build_data_docs(self, folder: Path, run_prefix: str) -> Path:
+        """Rebuild `folder` from scratch with the suites and this run's validation results;
+        return its index page. Results are dropped from memory once they are on disk."""
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+        )
+
+        store = self._context.validation_results_store
+        stored: list[Any] = store.list_keys()
+        keys = [key for key in stored if key.run_id.run_name.startswith(run_prefix)]
+        passed = {key: bool(getattr(store.get(key), "success", False)) for key in keys}
+        shown = docs_selection(keys, passed)
+        site_config = {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(folder),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
+        if self._docs_folder is None:
+            self._context.add_data_docs_site(DATA_DOCS_SITE, site_config)  # type: ignore[arg-type]
+        elif self._docs_folder != folder:
+            self._context.update_data_docs_site(DATA_DOCS_SITE, site_config)  # type: ignore[arg-type]
+        self._docs_folder = folder
+        shutil.rmtree(folder, ignore_errors=True)
+        self._context.build_data_docs(
+            site_names=[DATA_DOCS_SITE],
+            resource_identifiers=[
+                *(ExpectationSuiteIdentifier(name) for name in SUITES),
+                *shown,
+            ],
+        )
+        index = folder / "index.html"
+        pages = [
+            (key.expectation_suite_identifier.name, key.run_id.run_name, passed[key])
+            for key in shown
+        ]
+        index.write_text(offline_index(folder, run_prefix, pages), encoding="utf-8")
+        for key in keys:
+            store.remove_key(key)
+        return index
+
+
+@cache
+def shared_gate() -> QualityGate:
+    """The process's gate: building it imports GX and registers the suites, once."""
+    return QualityGate()
+
+
+def _rule_result(suite: str, result: Any) -> RuleResult:
+    config = result.expectation_config
+    details = result.result or {}
+    column = config.kwargs.get("column") or config.kwargs.get("column_A")
+    meta = config.meta or {}
+    exception = result.exception_info or {}
+    error = exception.get("exception_message") if exception.get("raised_exception") else None
+    if error is None and not result.success and not details:
+        # GX keys exceptions by metric when a metric failed: report its message.
+        messages = [v.get("exception_message") for v in exception.values() if isinstance(v, dict)]
+        error = next((m for m in messages if m), "the rule raised an exception")
+    index_rows = details.get("unexpected_index_list") or []
+    # A row without a key (NaN here) cannot name its page; key rules stop the run anyway.
+    pages = tuple(
+        sorted({r["article_id"] for r in index_rows if isinstance(r.get("article_id"), str)})
+    )
+    examples = details.get("partial_unexpected_index_list") or details.get(
+        "partial_unexpected_list", []
+    )
+    return RuleResult(
+        suite=suite,
+        expectation=config.type,
+        column=column,
+        success=bool(result.success),
+        severity=str(getattr(config.severity, "value", config.severity)),
+        policy=meta.get("policy", "batch"),
+        unexpected_count=details.get("unexpected_count"),
+        examples=[_plain(value) for value in examples][:EXAMPLES],
+        element_count=details.get("element_count"),
+        observed_value=_observed(details),
+        notes=meta.get("notes", ""),
+        pages=pages if meta.get("policy") == "page" else (),
+        error=error,
+    )
+
+
+def _plain(value: Any) -> Any:
+    """Example values as plain Python: GX hands back numpy scalars, NaN for missing values and
+    tuples of them."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _observed(details: dict) -> str | None:
+    if "observed_value" in details:
+        return str(_plain(details["observed_value"]))
+    if details.get("element_count") is None:
+        return None
+    return share(details.get("unexpected_count") or 0, details["element_count"])

@@ -1,0 +1,143 @@
+"""The core of every run: lock, prepare, batches, ledger, publish, report; discard on failure.
+
+`ingest` and `reparse` differ only in their `PageSource`: where the pages come from, and the
+files and quarantine rows they account for.
+"""
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+import polars as pl
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from flows import entities, quality
+from flows.batches import LoadedBatch, batch_stages, known_entities, load_pages, started_ahead
+from flows.load import Candidate, Writer
+from flows.settings import Settings
+from flows.summary import RunSummary
+from flows.tasks import now, prepare_task, publish_task, report_task
+from flows.warehouse import WriterLock
+
+
+@dataclass
+class SourceBatch:
+    """A batch as a page source reads it: `pages` (source_path, sha256, text) are parsed and
+    loaded; `size` is how far it moves the progress bar."""
+
+    name: str
+    size: int
+    pages: pl.DataFrame
+
+
+B = TypeVar("B", bound=SourceBatch)
+
+
+class PageSource(Protocol[B]):
+    """Where a run's pages come from, and what it records about them beyond their rows."""
+
+    kind: str
+
+    def discover(self, summary: RunSummary) -> None:
+        """Look for pages before the next version is prepared (the writer lock is held)."""
+
+    def count(self, writer: Writer, summary: RunSummary) -> int:
+        """How many pages the run will read: the progress bar's total."""
+        ...
+
+    def batches(self, writer: Writer, summary: RunSummary) -> Iterator[B]: ...
+
+    def record(self, batch: B, result: LoadedBatch, summary: RunSummary) -> None:
+        """Account for what became of a batch that was loaded."""
+
+    def finish(self, summary: RunSummary) -> tuple[pl.DataFrame | None, pl.DataFrame]:
+        """The file manifest (None: leave it as it was) and the quarantine rows of the run."""
+        ...
+
+
+def run_pages(source: PageSource[B], settings: Settings, wait: bool) -> RunSummary:
+    """Build the next warehouse version from `source`'s pages and publish it; on any failure
+    discard it, leaving the published file as it was. With `wait`, wait for a run already
+    writing the warehouse instead of failing."""
+    started_at = now()
+    summary = RunSummary(
+        run_id=new_run_id(started_at), warehouse=settings.warehouse, kind=source.kind
+    )
+    with WriterLock(settings.warehouse, wait=wait):
+        source.discover(summary)
+        gazetteer = entities.load_gazetteer()
+        with summary.timing("copy warehouse"):
+            candidate = prepare_task(settings.warehouse, summary.run_id)
+        ledger = quality.RunLedger(summary.run_id)
+        try:
+            totals = _build(source, candidate, settings, gazetteer, summary, ledger, started_at)
+        except quality.DataQualityError as error:
+            candidate.discard()
+            _stopped(summary, ledger, started_at)
+            error.data_docs = report_task(summary, ledger, settings.data_docs)
+            raise
+        except BaseException:
+            candidate.discard()
+            raise
+    summary.add_totals(totals)
+    summary.seconds = (now() - started_at).total_seconds()
+    with summary.timing("report"):
+        report_task(summary, ledger, settings.data_docs)
+    return summary
+
+
+def _build(
+    source: PageSource[B],
+    candidate: Candidate,
+    settings: Settings,
+    gazetteer: entities.Gazetteer,
+    summary: RunSummary,
+    ledger: quality.RunLedger,
+    started_at: datetime,
+) -> dict[str, int]:
+    """Load every batch of `source` into `candidate`, then publish it; return the totals."""
+    discovered: list[pl.DataFrame] = []
+    total = source.count(candidate.writer, summary)
+    with (
+        progress_bar() as progress,
+        batch_stages(settings, gazetteer, total) as stages,
+    ):
+        bar = progress.add_task("pages", total=total)
+        read = source.batches(candidate.writer, summary)
+        started = ((batch, stages.start(batch.pages)) for batch in read)
+        for batch, pending in started_ahead(started, stages.ahead):
+            result = load_pages(
+                candidate, batch.pages, pending, gazetteer, summary, ledger, batch.name
+            )
+            discovered.append(result.discovered)
+            source.record(batch, result, summary)
+            progress.update(bar, advance=batch.size)
+    manifest, quarantine = source.finish(summary)
+    summary.files_quarantined = quarantine.height
+    summary.quarantine_reasons = dict(quarantine.group_by("reason").len().iter_rows())
+    entity = known_entities(gazetteer, discovered)
+    with summary.timing("publish"):
+        return publish_task(candidate, summary, started_at, entity, manifest, quarantine, ledger)
+
+
+def _stopped(summary: RunSummary, ledger: quality.RunLedger, started_at: datetime) -> None:
+    """Fill in what a run stopped by the data-quality gate did, for its report."""
+    summary.dq_result = ledger.status()
+    summary.rules_checked = len(ledger.results)
+    summary.seconds = (now() - started_at).total_seconds()
+
+
+def new_run_id(started_at: datetime) -> str:
+    return started_at.strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+    )

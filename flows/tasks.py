@@ -1,0 +1,177 @@
+"""The Prefect tasks of a run: thin wrappers that name, retry and time the stage functions."""
+
+from collections.abc import Callable
+from concurrent.futures import Executor
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import duckdb
+import polars as pl
+from prefect import Task, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State, TaskRun
+from prefect.tasks import exponential_backoff
+
+from flows import entities, extract, parse, quality
+from flows.load import Candidate, RunCounts
+from flows.settings import Settings
+from flows.summary import RunSummary, figures, notes, title
+
+NEWSFLOW_VERSION = version("newsflow")
+
+
+def _is_transient_io(task: Task, task_run: TaskRun, state: State) -> bool:
+    """Retry a task only when it failed on I/O (a disk or share briefly unavailable); a
+    bug or a data-quality failure would fail the same way again."""
+    error = state.data if isinstance(state.data, BaseException) else None
+    return isinstance(error, OSError | duckdb.IOException)
+
+
+IO_RETRIES = 3
+IO_BACKOFF = exponential_backoff(backoff_factor=2)  # 2, 4, 8 s, each +-50% jitter
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def retried_on_io(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """A task that is tried again, with backoff, when it fails on I/O."""
+    return task(
+        name=name,
+        cache_policy=NO_CACHE,
+        retries=IO_RETRIES,
+        retry_delay_seconds=IO_BACKOFF,
+        retry_jitter_factor=0.5,
+        retry_condition_fn=_is_transient_io,
+    )
+
+
+# article, comment, and the pages the parser made nothing of (source_path, sha256).
+Parsed = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]
+# What the entity stage found, and the texts it read.
+Extracted = tuple[entities.Extraction, pl.DataFrame]
+
+
+# Stage frames are large and change every run: Prefect must not hash them for caching.
+@task(name="discover files", cache_policy=NO_CACHE)
+def discover_task(settings: Settings) -> extract.Discovery:
+    return extract.discover_files(settings.inputs, settings.pattern)
+
+
+# Retried on I/O errors: it starts again from the published file.
+@retried_on_io("prepare candidate")
+def prepare_task(warehouse: Path, run_id: str) -> Candidate:
+    return Candidate.prepare(warehouse, run_id)
+
+
+# Retried on I/O errors: the task writes nothing.
+@retried_on_io("read and decode")
+def read_task(files: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl.DataFrame]:
+    return extract.read_pages(files, settings.max_file_bytes)
+
+
+@task(name="parse pages", cache_policy=NO_CACHE)
+def parse_task(pages: pl.DataFrame, pool: Executor | None) -> Parsed:
+    return parse.parse_pages(pages, pool)
+
+
+# Takes the parse task's whole result, so that on Dask it can be chained to its future.
+@task(name="extract entities", cache_policy=NO_CACHE)
+def entities_task(parsed: Parsed, gazetteer: entities.Gazetteer) -> Extracted:
+    article, comment, _ = parsed
+    texts = entities.text_fields(article, comment)
+    return entities.extract_entities(texts, gazetteer), texts
+
+
+@task(name="validate", cache_policy=NO_CACHE)
+def validate_task(
+    frames: dict[str, pl.DataFrame],
+    suites: tuple[str, ...],
+    run_name: str,
+    ledger: quality.RunLedger,
+) -> list[quality.RuleResult]:
+    results = quality.shared_gate().validate(frames, run_name, suites)
+    ledger.add(results)
+    return results
+
+
+# Retried on I/O errors: a batch is one transaction, rolled back when it fails.
+@retried_on_io("load batch")
+def load_task(
+    candidate: Candidate,
+    run_id: str,
+    pages: pl.DataFrame,
+    article: pl.DataFrame,
+    comment: pl.DataFrame,
+    mention: pl.DataFrame,
+    candidate_mention: pl.DataFrame,
+) -> None:
+    page_rows = pages.join(article.select("source_path", "article_id"), on="source_path")
+    candidate.writer.write_batch(
+        run_id, page_rows.rename({"text": "raw_text"}), article, comment, mention, candidate_mention
+    )
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish_task(
+    candidate: Candidate,
+    summary: RunSummary,
+    started_at: datetime,
+    entity: pl.DataFrame,
+    manifest: pl.DataFrame | None,
+    quarantine: pl.DataFrame,
+    ledger: quality.RunLedger,
+) -> dict[str, int]:
+    """Record the run in the candidate, check it, and swap it in for the published file.
+
+    `entity` holds the gazetteer's entities and those the run discovered; `manifest` is None
+    for a reparse run, which leaves the file manifest as it was.
+    """
+    writer = candidate.writer
+    writer.write_run(summary.run_id, entity, manifest, quarantine)
+    warehouse_rules = quality.warehouse_results(writer.run_checks())
+    ledger.add(warehouse_rules)
+    quality.require_passed(warehouse_rules)
+    summary.dq_result = ledger.status()
+    summary.rules_checked = len(ledger.results)
+    writer.write_dq_results(ledger.frame())
+    counts = RunCounts(
+        files_seen=summary.files_seen,
+        files_loaded=summary.files_loaded,
+        files_unchanged=summary.files_unchanged,
+        files_quarantined=summary.files_quarantined,
+        files_ignored=summary.files_ignored,
+        kind=summary.kind,
+    )
+    return candidate.publish(
+        summary.run_id, started_at, now(), counts, summary.dq_result, NEWSFLOW_VERSION
+    )
+
+
+@task(name="report data quality", cache_policy=NO_CACHE)
+def report_task(summary: RunSummary, ledger: quality.RunLedger, data_docs: Path) -> Path:
+    """Rebuild the Data Docs and publish the run report as versioned Prefect artifacts."""
+    summary.data_docs = data_docs / "index.html"
+    # A run that validated no page (nothing new) keeps the last Data Docs and never imports
+    # Great Expectations, which takes seconds.
+    if any(result.suite in quality.SUITES for result in ledger.results):
+        summary.data_docs = quality.shared_gate().build_data_docs(data_docs, summary.run_id)
+    create_markdown_artifact(
+        key="newsflow-run-report",
+        markdown=quality.report_markdown(
+            title(summary), [*figures(summary), *notes(summary)], ledger
+        ),
+        description=f"{title(summary)}: data quality {ledger.status()}",
+    )
+    create_table_artifact(
+        key="newsflow-rule-results",
+        table=quality.rule_rows(ledger),
+        description=f"Every data-quality rule of run {summary.run_id}",
+    )
+    return summary.data_docs
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
