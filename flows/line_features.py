@@ -48,12 +48,13 @@ _FUNCTION_WORDS = """
 # its first sentences, and reading long lines whole would cost most of the parse.
 _SAMPLE_CHARS = 200
 _WORD = r"[^\W_]+(?:['\u2019][^\W_]+)*"
-_FUNCTION = r"(?i)\b(?:" + "|".join(_FUNCTION_WORDS) + r")\b"
+# ASCII word boundaries: Unicode ones cost several times more, and the words are English.
+_FUNCTION = r"(?i)(?-u:\b)(?:" + "|".join(_FUNCTION_WORDS) + r")(?-u:\b)"
 # Readers write to each other, in the first and second person, loosely; reporters do not.
-_FIRST_PERSON = r"(?i)\b(?:i|me|my|we|us|our)\b"
-_SECOND_PERSON = r"(?i)\b(?:you|your)\b"
+_FIRST_PERSON = r"(?i)(?-u:\b)(?:i|me|my|we|us|our)(?-u:\b)"
+_SECOND_PERSON = r"(?i)(?-u:\b)(?:you|your)(?-u:\b)"
 _PATTERNS = {
-    "month": r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b",
+    "month": r"(?i)(?-u:\b)(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*",
     "num_date": r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b",
     "time": r"\b\d{1,2}:\d\d\b",
     "year": r"\b(?:19|20)\d\d\b",
@@ -125,31 +126,35 @@ def _line_measures() -> list[pl.Expr]:
     """Counts and shares of each line on its own, from which its features are read."""
     line, sample = pl.col("line"), pl.col("sample")
     # Words of four letters or more, and those of them that start with a capital.
-    long_words = sample.str.count_matches(r"(?:^|\s)\p{L}\S{3}")
-    capitalised = sample.str.count_matches(r"(?:^|\s)\p{Lu}\S{3}")
-    tokens = sample.str.count_matches(_WORD)
+    long_words = sample.str.count_matches(r"(?:^| )\p{L}\S{3}")
+    capitalised = sample.str.count_matches(r"(?:^| )\p{Lu}\S{3}")
+    sample_words = sample.str.count_matches(" ", literal=True) + 1
     raw = pl.col("raw").str.replace_all("\t", "    ")
     return [
         line.str.len_chars().alias("n_chars"),
-        line.str.count_matches(r"\S+").alias("n_words"),
+        (line.str.count_matches(" ", literal=True) + 1).alias("n_words"),
         (raw.str.len_chars() - raw.str.strip_chars_start().str.len_chars()).alias("n_indent"),
         (4 * capitalised / long_words).fill_nan(0).round().alias("n_caps"),
-        (10 * sample.str.count_matches(_FUNCTION) / pl.max_horizontal(tokens, 1))
-        .round()
-        .alias("n_func"),
+        (10 * sample.str.count_matches(_FUNCTION) / sample_words).round().alias("n_func"),
         sample.str.count_matches(_FIRST_PERSON).alias("n_pron1"),
         sample.str.count_matches(_SECOND_PERSON).alias("n_pron2"),
         line.str.extract(r"^(\S+)").str.to_lowercase().str.strip_chars(":,.").alias("first_word"),
         line.str.extract(r"(\S+)$").str.to_lowercase().str.strip_chars(":,.").alias("last_word"),
         line.str.slice(0, 1).alias("first_char"),
         line.str.slice(-1, 1).alias("last_char"),
-        (
-            line.str.count_matches(r"\S+").is_between(1, 4)
-            & (line.str.len_chars() <= 40)
-            & ~line.str.contains(r"[.!?,:;]$")
-            & ~line.str.contains(r"(?:^|\s)\p{Ll}")
-        ).alias("is_name_like"),
     ]
+
+
+def _name_like() -> pl.Expr:
+    """A short line of capitalised words without end punctuation, like a commenter's name."""
+    line = pl.col("sample")
+    short = pl.col("n_words").is_between(1, 4) & (pl.col("n_chars") <= 40)
+    return (
+        pl.when(short)
+        .then(~line.str.contains(r"[.!?,:;]$") & ~line.str.contains(r"(?:^|\s)\p{Ll}"))
+        .otherwise(False)
+        .alias("is_name_like")
+    )
 
 
 def _line_columns() -> list[pl.Expr]:
@@ -254,6 +259,7 @@ def line_features(lines: pl.DataFrame) -> list[list[str]]:
         lines.lazy()
         .with_columns(pl.col("line").str.slice(0, _SAMPLE_CHARS).alias("sample"))
         .with_columns(_line_measures())
+        .with_columns(_name_like())
         .with_columns(_page_measures())
         .with_columns(*_line_columns(), *_page_columns())
         # One tab-joined string per line: far cheaper to hand to Python than a list column.

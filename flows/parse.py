@@ -129,6 +129,7 @@ _POSTED_BY = re.compile(
 _CRAWLER_PREFIX = re.compile(r"^\w{2,12} (?:19|20)\d\d-\d\d-\d\d\s+(?=\S)")
 # Zero-width characters, which str.strip() keeps: a line of only these is blank.
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_LEADING_SPACE = re.compile(r"[ \t\u00a0]+")
 _QUOTES = str.maketrans("\u2019\u2018\u201c\u201d\u00b4`", "''\"\"''")
 
 # Below this many pages a batch is parsed in the calling process; above, in chunks on the
@@ -203,8 +204,8 @@ class _Page:
         return len(self.lines)
 
     def indent(self, index: int) -> int:
-        raw = self.raw[index].expandtabs(4)
-        return len(raw) - len(raw.lstrip())
+        leading = _LEADING_SPACE.match(self.raw[index])
+        return len(leading.group().expandtabs(4)) if leading else 0
 
     def content(self) -> list[int]:
         return [index for index, line in enumerate(self.lines) if line]
@@ -327,11 +328,14 @@ def _label_lines(
     says = [index for index in content if _says_name(page.lines[index])]
     # One `says:` line may introduce a quote; a thread numbers them or has more.
     threads = {i for i in says if len(says) >= 2 or _NUMBERED.match(page.lines[i])}
+    certainty = []
     for position, index in enumerate(content):
         allowed = _allowed_labels(page.lines[index], index in threads, below_widget=index > widget)
         if allowed and predicted[position] not in allowed:
             predicted[position] = max(allowed, key=lambda label: tagger.marginal(label, position))
-    certainty = [tagger.marginal(label, position) for position, label in enumerate(predicted)]
+        # Lines a rule decides (known chrome, thread authors) are as sure as the rule.
+        decided = index in known or len(allowed) == 1
+        certainty.append(1.0 if decided else tagger.marginal(predicted[position], position))
     labels = dict(zip(content, predicted, strict=True))
     for index in known:
         labels[index] = L_CHROME
@@ -547,17 +551,27 @@ def _without_cut_off_author(page: _Page, comments: list[Comment]) -> list[Commen
 
 def _thread(page: _Page, comments: list[Comment]) -> None:
     """Reply depth from the indentation of each comment's first line (two or four spaces per
-    level), and the parent: the latest comment one level up."""
+    level), and the parent: the latest comment one level up.
+
+    Where comments open with a thread marker (`2. `, `• `, `Name says:`), only those lines
+    set the levels; a comment without one takes the level of its indentation among them.
+    """
     openers = [c.author_line if c.author_line is not None else c.text_lines[0] for c in comments]
     if not openers:
         return
     indents = [page.indent(index) for index in openers]
-    base = min(indents)
-    steps = {indent - base for indent in indents} - {0}
+    marked = [
+        indent
+        for indent, index in zip(indents, openers, strict=True)
+        if _THREAD_MARKER.match(page.lines[index]) or _says_name(page.lines[index])
+    ]
+    levels = marked or indents
+    base = min(levels)
+    steps = {indent - base for indent in levels} - {0}
     step = 4 if steps and all(s % 4 == 0 for s in steps) else 2
     latest_at_depth: list[int] = []
     for number, (comment, indent) in enumerate(zip(comments, indents, strict=True)):
-        depth = min((indent - base + step // 2) // step, len(latest_at_depth))
+        depth = min(max(indent - base + step // 2, 0) // step, len(latest_at_depth))
         comment.depth = depth
         comment.parent = latest_at_depth[depth - 1] if depth > 0 else None
         del latest_at_depth[depth:]
