@@ -681,9 +681,11 @@ def parse_pages(
         size = -(-len(rows) // _CHUNKS_PER_BATCH)
         parts = list(pool.map(_parse_rows, [rows[i : i + size] for i in range(0, len(rows), size)]))
     article_schema = {k: v for k, v in polars_schema("article").items() if k != "loaded_by_run"}
+    # The data-quality gate, not the parser, marks comments that break its rules.
+    comment_schema = {k: v for k, v in polars_schema("comment").items() if k != "dq_flags"}
     return (
         pl.DataFrame([row for part in parts for row in part[0]], schema=article_schema),
-        pl.DataFrame([row for part in parts for row in part[1]], schema=polars_schema("comment")),
+        pl.DataFrame([row for part in parts for row in part[1]], schema=comment_schema),
         pl.DataFrame(
             [row for part in parts for row in part[2]],
             schema={"source_path": pl.String(), "sha256": pl.String()},

@@ -107,6 +107,7 @@ def test_the_warehouse_checks_find_orphan_rows_with_examples(warehouse: Path):
             "depth": [0],
             "parent_comment_id": [None],
             "body": ["Hi."],
+            "dq_flags": [None],
         }
     )
     candidate.writer.write_batch("r1", **{**page, "comment": orphan})

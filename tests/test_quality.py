@@ -100,6 +100,13 @@ def page_case(rule, page, article=None, comments=(), mentions=(), policy="page",
     )
 
 
+def comment_case(rule, page, comments) -> Case:
+    """A page with one comment that breaks a comment-level `rule`: the comment is named."""
+    return page_case(
+        rule, page, comments=comments, policy="comment", example=comments[0]["comment_id"]
+    )
+
+
 def key_case(rule, example, **rows) -> Case:
     """Rows that break a batch-level rule; its examples must show `example`."""
     return Case(rule, "batch", example=example, **rows)
@@ -253,22 +260,23 @@ CASES = [
             comment_row("p-parent-on-another-page", "c-stray", 1, depth=1, parent_comment_id="c1")
         ],
     ),
-    page_case(
+    # comment rules that concern one comment: it is kept and marked, its page loads
+    comment_case(
         ("comment", "expect_column_value_lengths_to_be_between", "body"),
         "p-empty-comment",
         comments=[comment_row("p-empty-comment", "c-empty", 1, body="")],
     ),
-    page_case(
+    comment_case(
         ("comment", "expect_column_values_to_not_match_regex", "body"),
         "p-chrome-comment",
         comments=[comment_row("p-chrome-comment", "c-chrome", 1, body="Good.\nLoad More Comments")],
     ),
-    page_case(
+    comment_case(
         ("comment", "expect_column_value_lengths_to_be_between", "author"),
         "p-empty-author",
         comments=[comment_row("p-empty-author", "c-empty-author", 1, author="")],
     ),
-    page_case(
+    comment_case(
         ("comment", "expect_column_values_to_not_match_regex", "author"),
         "p-chrome-author",
         comments=[comment_row("p-chrome-author", "c-chrome-author", 1, author="Notify of")],
@@ -469,6 +477,8 @@ def test_each_rule_catches_what_breaks_it_with_its_policy(caught, case: Case):
     assert (result.severity, result.policy) == ("critical", case.policy)
     if case.policy == "page":
         assert case.page in result.pages
+    elif case.policy == "comment":
+        assert (result.pages, result.comments) == ((), (case.example,))
     else:
         assert result.pages == ()
         if case.example is not None:
@@ -566,9 +576,9 @@ def split(results: list[RuleResult], rows: dict[str, list[dict]]):
 
 def test_a_page_level_failure_quarantines_only_that_page(gate: quality.QualityGate):
     bad_page = page_case(
-        ("comment", "expect_column_values_to_not_match_regex", "body"),
-        "p-chrome-comment",
-        comments=[comment_row("p-chrome-comment", "c-chrome", 1, body="Good.\nLoad More Comments")],
+        ("article", "expect_column_values_to_not_match_regex", "body"),
+        "p-chrome-body",
+        {"body": "Text.\n\nClick to see full-size image"},
     )
     rows = with_cases([bad_page])
 
@@ -580,12 +590,52 @@ def test_a_page_level_failure_quarantines_only_that_page(gate: quality.QualityGa
     assert mention.height == clean["entity_mention"].height
     assert quarantined.select("source_path", "reason").to_dicts() == [
         {
-            "source_path": "p-chrome-comment.txt",
+            "source_path": "p-chrome-body.txt",
             "reason": "dq:expect_column_values_to_not_match_regex",
         }
     ]
-    assert "comment.body" in quarantined["message"][0]
+    assert "article.body" in quarantined["message"][0]
     assert quarantined.columns == schema.empty("quarantine").drop("run_id").columns
+
+
+def test_a_comment_level_failure_keeps_the_comment_and_its_page_and_marks_it(
+    gate: quality.QualityGate,
+):
+    comments = [
+        comment_row("p-two", "c-good", 1, body="Fair point."),
+        comment_row("p-two", "c-empty", 2, body=""),
+        comment_row("p-two", "c-chrome", 3, body="Good.\nLoad More Comments", author="Notify of"),
+    ]
+    rows = with_cases([page_case(None, "p-two", comments=comments)])
+    results = gate.validate(frames_of(rows))
+    ledger = quality.RunLedger("r1")
+    ledger.add(results)
+
+    article, comment, _, quarantined = split(results, rows)
+
+    assert quarantined.height == 0
+    assert "p-two" in article["article_id"].to_list()
+    flags = dict(
+        comment.filter(pl.col("article_id") == "p-two").select("comment_id", "dq_flags").rows()
+    )
+    assert flags == {
+        "c-good": None,
+        "c-empty": "body:expect_column_value_lengths_to_be_between",
+        "c-chrome": "body:expect_column_values_to_not_match_regex, "
+        "author:expect_column_values_to_not_match_regex",
+    }
+    assert comment.filter(pl.col("article_id") != "p-two")["dq_flags"].null_count() == (
+        comment.height - 3
+    )
+    assert ledger.status() == "comments_flagged"
+    broken = ledger.frame().filter(~pl.col("success"))
+    assert sorted(
+        zip(broken["column_name"], broken["policy"], broken["unexpected_count"], strict=True)
+    ) == [
+        ("author", "comment", 1),
+        ("body", "comment", 1),
+        ("body", "comment", 1),
+    ]
 
 
 def test_a_batch_level_failure_stops_naming_the_rule_and_example_rows(caught):
@@ -653,6 +703,10 @@ def test_the_ledger_sums_batches_into_dq_result_rows():
     assert_frame_equal(ledger.frame(), expected)
 
 
+# Columns named, so that rows stay valid when a table gains a column.
+COMMENT_COLUMNS = "(comment_id, article_id, position, author, depth, parent_comment_id, body)"
+
+
 def warehouse_with(statements: list[str]) -> pl.DataFrame:
     con = duckdb.connect()
     schema.create_tables(con)
@@ -660,7 +714,9 @@ def warehouse_with(statements: list[str]) -> pl.DataFrame:
         "insert into article values "
         "('a1', 'a1.txt', 'T', 'B', null, 'wpdiscuz', 1, 'x', '1', 'r', null, null, 1.0)"
     )
-    con.execute("insert into comment values ('c1', 'a1', 1, null, 0, null, 'Hi.')")
+    con.execute(
+        f"insert into comment {COMMENT_COLUMNS} values ('c1', 'a1', 1, null, 0, null, 'Hi.')"
+    )
     con.execute("insert into entity values ('damascus', 'Damascus', 'LOC', null, 'gazetteer')")
     for statement in statements:
         con.execute(statement)
@@ -673,14 +729,14 @@ INSERT_ARTICLE = "insert into article values "
 INSERT_MENTION = "insert into entity_mention values "
 WAREHOUSE_CASES = {
     "comment.article_id": (
-        ["insert into comment values ('c9', 'gone', 1, null, 0, null, 'x')"],
+        [f"insert into comment {COMMENT_COLUMNS} values ('c9', 'gone', 1, null, 0, null, 'x')"],
         "c9",
     ),
     "comment.parent_comment_id": (
         [
             INSERT_ARTICLE
             + "('a2', 'a2.txt', 'T', 'B', null, 'wpdiscuz', 1, 'x', '1', 'r', null, null, 1.0)",
-            "insert into comment values ('c2', 'a2', 1, null, 1, 'c1', 'x')",
+            f"insert into comment {COMMENT_COLUMNS} values ('c2', 'a2', 1, null, 1, 'c1', 'x')",
         ],
         "c2",
     ),

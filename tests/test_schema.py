@@ -31,6 +31,7 @@ def test_polars_schema_follows_the_ddl():
             "depth": pl.Int32(),
             "parent_comment_id": pl.String(),
             "body": pl.String(),
+            "dq_flags": pl.String(),
         }
     )
 

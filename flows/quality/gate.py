@@ -167,9 +167,7 @@ def _rule_result(suite: str, result: Any) -> RuleResult:
         error = next((m for m in messages if m), "the rule raised an exception")
     index_rows = details.get("unexpected_index_list") or []
     # A row without a key (NaN here) cannot name its page; key rules stop the run anyway.
-    pages = tuple(
-        sorted({r["article_id"] for r in index_rows if isinstance(r.get("article_id"), str)})
-    )
+    pages = _keys(index_rows, "article_id")
     examples = details.get("partial_unexpected_index_list") or details.get(
         "partial_unexpected_list", []
     )
@@ -186,8 +184,14 @@ def _rule_result(suite: str, result: Any) -> RuleResult:
         observed_value=_observed(details),
         notes=meta.get("notes", ""),
         pages=pages if meta.get("policy") == "page" else (),
+        comments=_keys(index_rows, "comment_id") if meta.get("policy") == "comment" else (),
         error=error,
     )
+
+
+def _keys(index_rows: list[dict], column: str) -> tuple[str, ...]:
+    """The distinct keys in `column` of the rows that broke a rule."""
+    return tuple(sorted({r[column] for r in index_rows if isinstance(r.get(column), str)}))
 
 
 def _plain(value: Any) -> Any:

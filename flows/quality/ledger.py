@@ -48,7 +48,30 @@ def set_aside(
         sha256="sha256",
     )
     keep = ~pl.col("article_id").is_in(reasons["article_id"].implode())
-    return article.filter(keep), comment.filter(keep), mention.filter(keep), quarantined
+    comment = _with_flags(comment.filter(keep), results)
+    return article.filter(keep), comment, mention.filter(keep), quarantined
+
+
+def _with_flags(comment: pl.DataFrame, results: Sequence[RuleResult]) -> pl.DataFrame:
+    """Comments with the comment-level rules each breaks in dq_flags (`column:rule`), NULL
+    for those that break none."""
+    flags: dict[str, list[str]] = {}
+    for result in results:
+        if not result.success and result.policy == "comment":
+            for comment_id in result.comments:
+                flags.setdefault(comment_id, []).append(f"{result.column}:{result.expectation}")
+    comment = comment.with_columns(dq_flags=pl.lit(None, dtype=pl.String()))
+    if not flags:
+        return comment
+    broken = pl.DataFrame(
+        {"comment_id": list(flags), "flags": [", ".join(rules) for rules in flags.values()]},
+        schema={"comment_id": pl.String(), "flags": pl.String()},
+    )
+    return (
+        comment.join(broken, on="comment_id", how="left", maintain_order="left")
+        .with_columns(dq_flags=pl.col("flags"))
+        .drop("flags")
+    )
 
 
 def _quarantine_message(rules: list[RuleResult]) -> str:
@@ -103,12 +126,15 @@ class RunLedger:
         return list(self._rules.values())
 
     def status(self) -> str:
-        """failed (a batch-level rule broke), pages_quarantined, warnings or passed."""
+        """failed (a batch-level rule broke), pages_quarantined, comments_flagged, warnings or
+        passed."""
         broken = [r for r in self._rules.values() if not r.success]
         if any(r.stops_run for r in broken):
             return "failed"
         if any(r.policy == "page" for r in broken):
             return "pages_quarantined"
+        if any(r.policy == "comment" for r in broken):
+            return "comments_flagged"
         if broken:
             return "warnings"
         return "passed"

@@ -9,8 +9,9 @@ SUITES = ("article", "comment", "entity", "entity_mention")
 # The suites each batch is checked with; entity rows are reference data, checked once a run.
 BATCH_SUITES = ("article", "comment", "entity_mention")
 # What a broken rule does to the run: `batch` stops it (nothing is published), `page`
-# quarantines the pages whose rows break it, `warn` only records a warning.
-POLICIES = ("batch", "page", "warn")
+# quarantines the pages whose rows break it, `comment` keeps the comments that break it and
+# their pages and names the rule in comment.dq_flags, `warn` only records a warning.
+POLICIES = ("batch", "page", "comment", "warn")
 
 # Example rows kept per rule.
 EXAMPLES = 5
@@ -31,8 +32,10 @@ class RuleResult:
     element_count: int | None = None
     observed_value: str | None = None
     notes: str = ""
-    # article_id of every page with a row that breaks the rule.
+    # article_id of every page with a row that breaks a page-level rule.
     pages: tuple[str, ...] = ()
+    # comment_id of every comment that breaks a comment-level rule.
+    comments: tuple[str, ...] = ()
     # Set when the rule could not be evaluated at all.
     error: str | None = None
 

@@ -5,7 +5,8 @@ create table if not exists comment (
     author varchar,
     depth integer not null,
     parent_comment_id varchar,
-    body varchar not null
+    body varchar not null,
+    dq_flags varchar
 );
 
 comment on table comment is 'One row per reader comment under an article.';
@@ -16,3 +17,4 @@ comment on column comment.author is 'Display name of the commenter; NULL when th
 comment on column comment.depth is 'Reply depth: 0 for a top-level comment, 1 for a reply to it, and so on.';
 comment on column comment.parent_comment_id is 'The comment this one replies to; NULL for top-level comments.';
 comment on column comment.body is 'Comment text, paragraphs separated by a blank line.';
+comment on column comment.dq_flags is 'Data-quality rules this comment breaks (column:rule, comma-separated), e.g. an empty text; NULL when it breaks none. Such a comment is kept, and its page loaded: see dq_result for the rule.';

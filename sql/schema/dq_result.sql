@@ -20,7 +20,7 @@ comment on column dq_result.suite is 'The table the rule guards (article, commen
 comment on column dq_result.expectation is 'The rule: a Great Expectations expectation type, or relationship / row_invariant for the warehouse checks.';
 comment on column dq_result.column_name is 'The column the rule checks (the first of a column pair); table.column for warehouse checks.';
 comment on column dq_result.severity is 'critical (the rule must hold) or warning (a soft rule with a threshold).';
-comment on column dq_result.policy is 'What a broken rule does: batch (stops the run, nothing is published), page (the pages with breaking rows are quarantined, the rest loads) or warn (recorded only).';
+comment on column dq_result.policy is 'What a broken rule does: batch (stops the run, nothing is published), page (the pages with breaking rows are quarantined, the rest loads), comment (the breaking comments are kept, loaded and marked in comment.dq_flags) or warn (recorded only).';
 comment on column dq_result.success is 'True when the rule held in every batch of the run.';
 comment on column dq_result.observed_value is 'What the rule saw, e.g. 3 of 1200 rows unexpected (0.25%); the error when the rule could not be checked.';
 comment on column dq_result.element_count is 'Rows the rule looked at over the run; NULL when the rule is about the table as a whole.';

@@ -34,7 +34,7 @@ comment on column ingest_run.articles is 'Rows in article after the run.';
 comment on column ingest_run.comments is 'Rows in comment after the run.';
 comment on column ingest_run.entities is 'Distinct entities mentioned in the warehouse after the run.';
 comment on column ingest_run.mentions is 'Rows in entity_mention after the run.';
-comment on column ingest_run.dq_result is 'Outcome of the data-quality gate: passed, warnings (a soft rule missed its threshold) or pages_quarantined (pages broke a row rule and were set aside); per rule in dq_result.';
+comment on column ingest_run.dq_result is 'Outcome of the data-quality gate: passed, warnings (a soft rule missed its threshold), pages_quarantined (pages broke a row rule and were set aside) or comments_flagged (comments broke a comment rule and were kept, marked in comment.dq_flags); per rule in dq_result.';
 comment on column ingest_run.newsflow_version is 'newsflow version that made the run.';
 comment on column ingest_run.kind is 'ingest (pages read from the input folders) or reparse (derived tables rebuilt from the stored page text).';
 comment on column ingest_run.files_missing is 'Files in source_file that this run did not find (status missing); their rows are kept.';
