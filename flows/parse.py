@@ -105,7 +105,6 @@ _CHROME_KINDS = (
     ("form", _any_of(REPLY_FORM_CHROME)),
     ("article", _any_of(ARTICLE_CHROME)),
 )
-_SECTION_OPENER = _any_of(WIDGET_CHROME + COMMENT_SECTION_CHROME)
 _RELATED_LINKS = re.compile(r"More on this topic:")
 _RELATED_LINK = re.compile(r"\d{1,3}[.)] \S.*")
 # Numbered-thread author lines (`1. Alice says:`); the number and the colon are optional.
@@ -208,6 +207,7 @@ class _Page:
         return len(leading.group().expandtabs(4)) if leading else 0
 
     def content(self) -> list[int]:
+        """Indices of the non-blank lines."""
         return [index for index, line in enumerate(self.lines) if line]
 
 
@@ -424,17 +424,17 @@ def line_inputs(
     prepared: list[tuple[_Page, dict[int, str]]],
 ) -> list[tuple[list[int], list[list[str]]]]:
     """The labeller's input for each prepared page: its non-blank lines and their features."""
+    contents = [page.content() for page, _ in prepared]
     rows = [
         (number, position, index, page.lines[index], page.raw[index], known.get(index))
-        for number, (page, known) in enumerate(prepared)
-        for position, index in enumerate(i for i, line in enumerate(page.lines) if line)
+        for number, ((page, known), content) in enumerate(zip(prepared, contents, strict=True))
+        for position, index in enumerate(content)
     ]
     frame = pl.DataFrame(rows, schema=_LINES_SCHEMA, orient="row")
     features = line_features(frame) if rows else []
     inputs = []
     start = 0
-    for page, _ in prepared:
-        content = [index for index, line in enumerate(page.lines) if line]
+    for content in contents:
         inputs.append((content, features[start : start + len(content)]))
         start += len(content)
     return inputs

@@ -585,7 +585,7 @@ Jon Dahl
 
 The parking was a nightmare though.
 """
-# A WordPress comment section of author-less comments: not split (layout unknown).
+# A WordPress comment section of author-less comments and nothing else.
 UNSPLIT_ONLY_PAGE = """\
 3 thoughts on “Harbour Crane Collapses”
 
