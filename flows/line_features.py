@@ -81,7 +81,7 @@ _CHAR_CLASSES = (
 )
 _KEPT_PUNCTUATION = ".!?:;,)]\u2026$#@|"
 # Features of the lines above and below that each line also sees.
-_NEIGHBOUR_KEYS = ("len", "last", "first", "gap", "indent", "chrome", "name_like", "cue_line")
+_NEIGHBOUR_KEYS = ("len", "last", "gap", "chrome", "name_like", "cue_line")
 
 
 def _shifted(expr: pl.Expr, offset: int) -> pl.Expr:
@@ -92,9 +92,9 @@ def _shifted(expr: pl.Expr, offset: int) -> pl.Expr:
 
 def _bucket(name: str, expr: pl.Expr, bounds: tuple[int, ...]) -> pl.Expr:
     """The attribute `name=B` for the first bound B that `expr` does not exceed (`name=>N`
-    above the last), named `name`."""
-    result: Any = pl.when(expr <= bounds[0]).then(pl.lit(f"{name}={bounds[0]}"))
-    for bound in bounds[1:]:
+    above the last; null where `expr` is), named `name`."""
+    result: Any = pl.when(expr.is_null()).then(pl.lit(None, dtype=pl.String()))
+    for bound in bounds:
         result = result.when(expr <= bound).then(pl.lit(f"{name}={bound}"))
     return result.otherwise(pl.lit(f"{name}=>{bounds[-1]}")).alias(name)
 
@@ -167,7 +167,7 @@ def _line_columns() -> list[pl.Expr]:
         _bucket("words", n_words, (1, 2, 3, 5, 8, 14, 25, 50)),
         _char_class("first", pl.col("first_char")),
         _char_class("last", pl.col("last_char")),
-        _bucket("indent", pl.col("n_indent"), (0, 1, 3, 5, 7)),
+        _bucket("indent", pl.when(pl.col("n_indent") > 0).then(pl.col("n_indent")), (1, 3, 5, 7)),
         _bucket("caps", pl.col("n_caps"), (0, 1, 2, 3, 4)),
         _bucket("func", pl.col("n_func"), (0, 1, 2, 3, 4, 5)),
         _valued("w0", pl.when(first_word.is_in(CUE_WORDS)).then(first_word)),
@@ -178,8 +178,9 @@ def _line_columns() -> list[pl.Expr]:
                 lowered.list.join(" ")
             ),
         ),
-        _bucket("pron1", pl.col("n_pron1"), (0, 1, 3)),
-        _bucket("pron2", pl.col("n_pron2"), (0, 1, 3)),
+        # Absent rather than `=0` where most lines are 0: fewer attributes to hand over.
+        _bucket("pron1", pl.when(pl.col("n_pron1") > 0).then(pl.col("n_pron1")), (1, 3)),
+        _bucket("pron2", pl.when(pl.col("n_pron2") > 0).then(pl.col("n_pron2")), (1, 3)),
         _flag("shouting", sample.str.count_matches(r"\b\p{Lu}{4,}\b") >= 2),
         _flag(
             "upper",
@@ -226,7 +227,6 @@ def _page_columns() -> list[pl.Expr]:
         _bucket(
             "pos", (10 * position / (pl.col("count") - 1).clip(1)).round(), (0, 1, 2, 4, 6, 8, 10)
         ),
-        _bucket("rank", position, (0, 1, 2, 3, 5, 8)),
         _bucket("rel_len", (4 * pl.col("n_chars") / pl.col("typical")).round(), (0, 1, 2, 3, 4, 6)),
         _bucket("authorish_above", pl.col("authors_above"), (0, 1, 3)),
         _bucket("authorish_below", pl.col("to_author"), (1, 2, 3, 5)),
@@ -241,7 +241,7 @@ def _page_columns() -> list[pl.Expr]:
 
 _OWN_NAMES = (
     "len words first last indent caps func w0 w-1 cue_line pron1 pron2 shouting upper "
-    "name_like gap gap_after pos rank rel_len authorish_above authorish_below chrome "
+    "name_like gap gap_after pos rel_len authorish_above authorish_below chrome "
     "after_section recurs repeats_first -1:edge 1:edge"
 )
 _OWN = [*_OWN_NAMES.split(), *_PATTERNS]

@@ -110,6 +110,7 @@ _RELATED_LINK = re.compile(r"\d{1,3}[.)] \S.*")
 # Numbered-thread author lines (`1. Alice says:`); the number and the colon are optional.
 _SAYS_LINE = re.compile(r"(?:(?P<number>\d{1,4})[.)] +)?(?P<name>\S.{0,59}?) +says:?")
 _NUMBERED = re.compile(r"\d{1,4}[.)] ")
+_SAYS = ("says", "says:")
 # The number or bullet that opens a comment of a thread (`2. `, `• `).
 _THREAD_MARKER = re.compile(r"^(?:\d{1,4}[.)]|[•▪]) +")
 # What sites put around a commenter's name: an avatar's alt text, a post number, the time.
@@ -325,7 +326,7 @@ def _label_lines(
     tagger.set(features)
     predicted = tagger.tag()
     widget = min((i for i, kind in known.items() if kind == "widget"), default=len(page))
-    says = [index for index in content if _says_name(page.lines[index])]
+    says = [i for i in content if page.lines[i].endswith(_SAYS) and _says_name(page.lines[i])]
     # One `says:` line may introduce a quote; a thread numbers them or has more.
     threads = {i for i in says if len(says) >= 2 or _NUMBERED.match(page.lines[i])}
     certainty = []
@@ -529,7 +530,7 @@ def author_name(line: str) -> str:
 
 
 def _says_name(line: str) -> str | None:
-    if not line.endswith(("says", "says:")):
+    if not line.endswith(_SAYS):
         return None
     match = _SAYS_LINE.fullmatch(line)
     if match is None or len(match["name"].split()) > _MAX_AUTHOR_WORDS + 2:
