@@ -49,6 +49,8 @@ ARTICLE_CHROME = (
     r"Written by(?: \S+){1,6}",
     r"South Front",
     r"PayPal:.*",
+    # Donation addresses: `BITCOIN (BTC): 1abc...`, `PAYPAL, ... : mail@...`.
+    r"(?i:paypal|bitcoin|btc|ethereum|eth|litecoin|ltc|monero|xmr)\b[^:.!?]{0,40}: ?(?:\S+|.*@.*)",
     r"Do you like this content\? Consider helping us!",
     r"More on this topic:",
     # Bylines, credits and share buttons of other sites (LAYOUTS.md, section 6).

@@ -44,6 +44,9 @@ CHROME_EXAMPLES = [
     "Written by the news desk",
     "South Front",
     "PayPal: an address and a link",
+    "BITCOIN (BTC): 1aB2cD3eF4gH5iJ6kL7mN8oP9",
+    "BITCOIN CASH (BCH): qzx9y8w7v6u5t4",
+    "PAYPAL, CREDIT CARD etc: write to info@example.org",
     "Do you like this content? Consider helping us!",
     "Notify of",
     "Newest Most Voted",
@@ -66,6 +69,7 @@ NOT_CHROME = [
     "South Front lines held through the night.",
     "Notify of any changes, the mayor said.",
     "By Friday the bridge was open again.",
+    "Bitcoin fell again on Monday: traders blamed the new rules.",
     "Source: the ministry said on Monday that the fighting had stopped.",
     "Share this story with your neighbours, the mayor asked.",
 ]
