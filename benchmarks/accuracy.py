@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows import parse
-from flows.train_parser import REAL_PAGES, GoldPage, fixture_pages, norm, real_pages, train
+from flows.train_parser import (
+    REAL_PAGES,
+    GoldPage,
+    fixture_pages,
+    in_order_pairs,
+    norm,
+    real_pages,
+    train,
+)
 
 
 @dataclass
@@ -96,25 +104,7 @@ def _matched(gold: GoldPage, parsed: parse.ParsedPage) -> list[tuple[int, int]]:
         opening = _words(expected.starts)
         return not opening or _words(found.body, len(opening)) == opening
 
-    n, m = len(gold.comments), len(parsed.comments)
-    longest = [[0] * (m + 1) for _ in range(n + 1)]
-    for i in range(n - 1, -1, -1):
-        for j in range(m - 1, -1, -1):
-            longest[i][j] = (
-                longest[i + 1][j + 1] + 1
-                if same(i, j)
-                else max(longest[i + 1][j], longest[i][j + 1])
-            )
-    pairs, i, j = [], 0, 0
-    while i < n and j < m:
-        if same(i, j) and longest[i][j] == longest[i + 1][j + 1] + 1:
-            pairs.append((i, j))
-            i, j = i + 1, j + 1
-        elif longest[i + 1][j] >= longest[i][j + 1]:
-            i += 1
-        else:
-            j += 1
-    return pairs
+    return in_order_pairs(len(gold.comments), len(parsed.comments), same)
 
 
 def site_of(gold: GoldPage) -> str:

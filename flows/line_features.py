@@ -13,7 +13,6 @@ import polars as pl
 # captions, widgets, reply buttons), a commenter's author line, the first line of a comment
 # shown without an author line, and any further line of comment text.
 TITLE, BODY, CHROME, AUTHOR, START, MORE = "T", "B", "X", "A", "S", "C"
-LABELS = (TITLE, BODY, CHROME, AUTHOR, START, MORE)
 
 # Words whose identity is a cue: widget and reply-form vocabulary, time words and the
 # commonest function words. Only these words are seen as words; every other word is seen by

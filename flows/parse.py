@@ -107,6 +107,8 @@ _CHROME_KINDS = (
     ("form", _any_of(REPLY_FORM_CHROME)),
     ("article", _any_of(ARTICLE_CHROME)),
 )
+# A line of the comment widget or a comment-section header or closer.
+SECTION_LINE = _any_of(WIDGET_CHROME + COMMENT_SECTION_CHROME)
 _RELATED_LINKS = re.compile(r"More on this topic:")
 _RELATED_LINK = re.compile(r"\d{1,3}[.)] \S.*")
 # Numbered-thread author lines (`1. Alice says:`); the number and the colon are optional.
@@ -552,6 +554,11 @@ def _without_cut_off_author(page: _Page, comments: list[Comment]) -> list[Commen
     return comments[:-1]
 
 
+def _opener(comment: Comment) -> int:
+    """The line a comment opens with: its author line, else its first line of text."""
+    return comment.author_line if comment.author_line is not None else comment.text_lines[0]
+
+
 def _thread(page: _Page, comments: list[Comment]) -> None:
     """Reply depth from the indentation of each comment's first line (two or four spaces per
     level), and the parent: the latest comment one level up.
@@ -559,7 +566,7 @@ def _thread(page: _Page, comments: list[Comment]) -> None:
     Where comments open with a thread marker (`2. `, `• `, `Name says:`), only those lines
     set the levels; a comment without one takes the level of its indentation among them.
     """
-    openers = [c.author_line if c.author_line is not None else c.text_lines[0] for c in comments]
+    openers = [_opener(comment) for comment in comments]
     if not openers:
         return
     indents = [page.indent(index) for index in openers]
@@ -582,7 +589,7 @@ def _thread(page: _Page, comments: list[Comment]) -> None:
 
 
 def _layout(page: _Page, comments: list[Comment], known: dict[int, str]) -> str:
-    openers = [c.author_line if c.author_line is not None else c.text_lines[0] for c in comments]
+    openers = [_opener(comment) for comment in comments]
     lines = [page.raw[index].strip() for index in openers]
     if any(_says_name(line) or _NUMBERED.match(line) for line in lines):
         return "numbered"

@@ -9,13 +9,23 @@ import argparse
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pycrfsuite
 
+from flows.extract import decode
 from flows.line_features import AUTHOR, BODY, CHROME, MORE, START, TITLE
+from flows.parse import (
+    MODEL_PATH,
+    SECTION_LINE,
+    author_name,
+    line_inputs,
+    looks_like_chrome,
+    loose,
+    prepared_page,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -114,8 +124,6 @@ def _label_comments(
     # Text runs from a comment's first line to its last; when the last is not labelled
     # (a cut-off page, or a label of opening words only), up to the next labelled line,
     # less the lines that look like chrome (`Reply · Like (4)`).
-    from flows.parse import looks_like_chrome
-
     for number, (start, end) in enumerate(opened):
         guessed = end is None
         if end is None:
@@ -129,8 +137,6 @@ def _label_comments(
 
 
 def _find_author(lines: list[str], author: str, cursor: int) -> int | None:
-    from flows.parse import author_name
-
     wanted = norm(author)
     for i in range(cursor, len(lines)):
         if lines[i] and (norm(lines[i]) == wanted or norm(author_name(lines[i])) == wanted):
@@ -172,6 +178,30 @@ def _find_end_exact(words: list[tuple[int, str]], wanted: list[str], cursor: int
         if [w for _, w in words[k - len(wanted) : k]] == wanted:
             return line
     return None
+
+
+def in_order_pairs(n: int, m: int, same: Callable[[int, int], bool]) -> list[tuple[int, int]]:
+    """Pairs (expected index, found index) of the largest in-order matching of n expected
+    and m found items (longest common subsequence), so an item found out of order does not
+    count. The scorers of comments use it."""
+    longest = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            if same(i, j):
+                longest[i][j] = longest[i + 1][j + 1] + 1
+            else:
+                longest[i][j] = max(longest[i + 1][j], longest[i][j + 1])
+    pairs = []
+    i = j = 0
+    while i < n and j < m:
+        if same(i, j) and longest[i][j] == longest[i + 1][j + 1] + 1:
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+        elif longest[i + 1][j] >= longest[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return pairs
 
 
 def real_pages(folder: Path = REAL_PAGES) -> list[GoldPage]:
@@ -232,8 +262,6 @@ def fixture_pages() -> list[GoldPage]:
 
 
 def _decoded(path: Path) -> str:
-    from flows.extract import decode
-
     return decode(path.read_bytes()).text or ""
 
 
@@ -243,8 +271,6 @@ TRAINING = {"c1": 0.05, "c2": 0.05, "max_iterations": 200, "feature.possible_tra
 
 def labelled_sequence(gold: GoldPage) -> tuple[list[list[str]], list[str]]:
     """The labeller's input for `gold` and the label of each of its non-blank lines."""
-    from flows.parse import line_inputs, loose, prepared_page
-
     page, known = prepared_page(gold.text)
     [(content, features)] = line_inputs([(page, known)])
     title = loose(gold.title) if gold.title else None
@@ -260,13 +286,10 @@ def labelled_sequence(gold: GoldPage) -> tuple[list[list[str]], list[str]]:
 def with_variants(pages: Iterable[GoldPage]) -> Iterable[GoldPage]:
     """Each page, and the same page without its comment widget and section chrome when it has
     some: sites and crawls drop it, and the comments must still be found."""
-    from flows.parse import COMMENT_SECTION_CHROME, WIDGET_CHROME
-
-    section = re.compile("|".join(f"(?:{p})" for p in WIDGET_CHROME + COMMENT_SECTION_CHROME))
     for gold in pages:
         yield gold
         lines = gold.text.split("\n")
-        kept = [line for line in lines if not section.fullmatch(line.strip())]
+        kept = [line for line in lines if not SECTION_LINE.fullmatch(line.strip())]
         if len(kept) < len(lines):
             yield replace(gold, name=f"{gold.name} (no widget)", text="\n".join(kept))
 
@@ -289,8 +312,6 @@ def main() -> None:
     parser.add_argument("--real-pages", type=Path, default=REAL_PAGES)
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
-    from flows.parse import MODEL_PATH
-
     pages = fixture_pages() + real_pages(args.real_pages)
     model = train(pages, args.output or MODEL_PATH)
     print(f"trained on {len(pages)} pages: {model}")

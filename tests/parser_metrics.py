@@ -8,6 +8,7 @@ from typing import Any
 
 from flows.extract import decode
 from flows.parse import ParsedPage, parse_page
+from flows.train_parser import in_order_pairs
 
 TESTS = Path(__file__).resolve().parent
 FIXTURE_PAGES = TESTS / "fixtures" / "pages"
@@ -108,25 +109,11 @@ def match_comments(
 ) -> list[tuple[int, int]]:
     """Pairs (expected index, parsed index) of the largest in-order matching (longest common
     subsequence), so a comment found out of page order does not count."""
-    rows, cols = len(expected), len(parsed)
-    longest = [[0] * (cols + 1) for _ in range(rows + 1)]
-    for i in range(rows - 1, -1, -1):
-        for j in range(cols - 1, -1, -1):
-            if comment_matches(expected[i], parsed[j].author, parsed[j].body):
-                longest[i][j] = longest[i + 1][j + 1] + 1
-            else:
-                longest[i][j] = max(longest[i + 1][j], longest[i][j + 1])
-    pairs = []
-    i = j = 0
-    while i < rows and j < cols:
-        if comment_matches(expected[i], parsed[j].author, parsed[j].body):
-            pairs.append((i, j))
-            i, j = i + 1, j + 1
-        elif longest[i + 1][j] >= longest[i][j + 1]:
-            i += 1
-        else:
-            j += 1
-    return pairs
+    return in_order_pairs(
+        len(expected),
+        len(parsed),
+        lambda i, j: comment_matches(expected[i], parsed[j].author, parsed[j].body),
+    )
 
 
 def f1_score(matched: int, n_expected: int, n_parsed: int) -> float:

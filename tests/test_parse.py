@@ -577,18 +577,8 @@ def test_comments_of_another_site_are_split_and_their_time_stamps_dropped() -> N
     assert parsed.unsplit is None
 
 
-COMMENTS_ONLY_PAGE = """\
-Notify of
-Inline Feedbacks
-View all comments
-Anna Berg
-
-Lovely to see the square busy again.
-
-Jon Dahl
-
-The parking was a nightmare though.
-"""
+# The comment section of PAGE_WITH_COMMENTS alone.
+COMMENTS_ONLY_PAGE = PAGE_WITH_COMMENTS[PAGE_WITH_COMMENTS.index("Notify of") :]
 # A WordPress comment section of author-less comments and nothing else.
 UNSPLIT_ONLY_PAGE = """\
 3 thoughts on “Harbour Crane Collapses”
