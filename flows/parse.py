@@ -82,6 +82,9 @@ REPLY_FORM_CHROME = (
     r"Leave a (?:Reply|Comment)(?: to .+)?(?: Cancel reply)?",
     r"Your email address will not be published\..*",
     r"You must be logged in to post a comment\.?",
+    # Closers of a comment section that has no comments yet.
+    r"Be the first to comment(?: (?:on|at) [\"\u201c].*[\"\u201d])?\.?",
+    r"(?:There are )?[Nn]o comments yet\.?",
 )
 COMMENT_SECTION_CHROME = COMMENT_SECTION_HEADERS + REPLY_FORM_CHROME
 CHROME_LINES = ARTICLE_CHROME + WIDGET_CHROME + COMMENT_SECTION_CHROME

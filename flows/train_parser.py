@@ -266,7 +266,9 @@ def _decoded(path: Path) -> str:
 
 
 # L1 keeps the model small and its features few; L2 spreads weight over correlated cues.
-TRAINING = {"c1": 0.05, "c2": 0.05, "max_iterations": 200, "feature.possible_transitions": True}
+# Chosen on held-out real pages (make accuracy): stronger L2 than the first model's 0.05
+# generalises better, and above 0.5 the model starts to lose fixture shapes.
+TRAINING = {"c1": 0.02, "c2": 0.5, "max_iterations": 200, "feature.possible_transitions": True}
 
 
 def labelled_sequence(gold: GoldPage) -> tuple[list[list[str]], list[str]]:

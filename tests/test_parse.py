@@ -62,12 +62,16 @@ CHROME_EXAMPLES = [
     "Share it:",
     "Share this:",
     "Loading Facebook Comments ...",
+    'Be the first to comment at "Ferry Service Resumes"',
+    "Be the first to comment",
+    "No comments yet.",
 ]
 NOT_CHROME = [
     "Support SouthFront and its reporters, one reader wrote.",
     "Illustrative images of the bridge were shown to the council.",
     "South Front lines held through the night.",
     "Notify of any changes, the mayor said.",
+    "Be the first to comment on the plan, the council asked residents.",
     "By Friday the bridge was open again.",
     "Bitcoin fell again on Monday: traders blamed the new rules.",
     "Source: the ministry said on Monday that the fighting had stopped.",
