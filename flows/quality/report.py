@@ -19,7 +19,7 @@ DOCS_PER_SUITE = 20
 
 # Besides the last batch, Data Docs show up to this many batches that broke a rule no earlier
 # batch of the run broke.
-DOCS_BATCHES = 3
+DOCS_BATCHES = 1
 
 
 @dataclass
