@@ -8,7 +8,13 @@ Docs, validating again the batches they show), `ledger` (the run's results and t
 """
 
 from flows.quality.frames import checked_frames
-from flows.quality.gate import QualityGate, load_suite_documents, shared_gate, suite_parameters
+from flows.quality.gate import (
+    QualityGate,
+    load_suite_documents,
+    shared_gate,
+    suite_parameters,
+    warm_up,
+)
 from flows.quality.ledger import RunLedger, require_passed, set_aside, settle, warehouse_results
 from flows.quality.report import DocsBatch, report_markdown, rule_rows
 from flows.quality.row_rules import RowRules
@@ -40,4 +46,5 @@ __all__ = [
     "shared_gate",
     "suite_parameters",
     "warehouse_results",
+    "warm_up",
 ]

@@ -5,6 +5,7 @@ import logging
 import math
 import os
 import shutil
+import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import cache
@@ -154,10 +155,24 @@ class QualityGate:
         return index
 
 
-@cache
+_GATE_LOCK = threading.Lock()
+
+
 def shared_gate() -> QualityGate:
     """The process's gate: building it imports GX and registers the suites, once."""
+    with _GATE_LOCK:
+        return _gate()
+
+
+@cache
+def _gate() -> QualityGate:
     return QualityGate()
+
+
+def warm_up() -> None:
+    """Build the gate in the background: the run needs GX only for its report, and importing
+    it takes seconds that overlap with reading and parsing this way."""
+    threading.Thread(target=shared_gate, name="import-great-expectations", daemon=True).start()
 
 
 def _rule_result(suite: str, result: Any) -> RuleResult:
