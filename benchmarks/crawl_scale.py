@@ -149,10 +149,9 @@ def text_words(warehouse: Path) -> int:
     """Words of the texts the entity stage reads (titles, bodies, comments) in `warehouse`."""
     words = "len(regexp_extract_all(coalesce({}, ''), '\\S+'))"
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        (articles,) = con.sql(
-            f"select sum({words.format('title')} + {words.format('body')}) from article"
-        ).fetchone() or (0,)
-        (comments,) = con.sql(f"select sum({words.format('body')}) from comment").fetchone() or (0,)
+        title, body = words.format("title"), words.format("body")
+        (articles,) = con.execute(f"select sum({title} + {body}) from article").fetchall()[0]
+        (comments,) = con.execute(f"select sum({body}) from comment").fetchall()[0]
     return int(articles or 0) + int(comments or 0)
 
 
