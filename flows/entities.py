@@ -293,31 +293,7 @@ def match_spans(
         [checked.filter("whole"), _shorter_whole_words(checked.filter(~pl.col("whole")), owner)]
     )
     if loose:
-        # Only a space and a capital (ASCII, so one byte) after the match, or a hyphen and a
-        # digit, make it worth reading what follows.
-        space_capital = (text_bytes.bin.get(byte_end, null_on_oob=True) == 0x20) & (
-            text_bytes.bin.get(byte_end + 1, null_on_oob=True).is_between(0x41, 0x5A)
-        )
-        hyphen_digit = (text_bytes.bin.get(byte_end, null_on_oob=True) == 0x2D) & (
-            text_bytes.bin.get(byte_end + 1, null_on_oob=True).is_between(0x30, 0x39)
-        )
-        is_loose = (
-            (space_capital | hyphen_digit).fill_null(False)
-            & pl.col("surface").is_in(list(loose))
-            & ~pl.col("title")
-        )
-        # From a character boundary to the end of the text is always whole UTF-8.
-        following = text_bytes.bin.slice(byte_end).cast(pl.String)
-        next_name = following.str.extract(r"^ (\p{Lu}\p{Ll}+)", 1)
-        part_of_another = (
-            next_name.is_not_null() & ~next_name.str.to_lowercase().is_in(list(ordinary))
-        ) | following.str.contains(r"^-\d")
-        whole_words = pl.concat(
-            [
-                whole_words.filter(~is_loose),
-                whole_words.filter(is_loose).filter(~part_of_another),
-            ]
-        )
+        whole_words = _without_parts_of_longer_names(whole_words, byte_end, loose, ordinary)
     char_start = (
         pl.when("ascii")
         .then(pl.col("byte_start"))
@@ -330,6 +306,38 @@ def match_spans(
         .select(SPAN_SCHEMA.names())
         .cast(SPAN_SCHEMA)
         .sort("idx", "char_start")
+    )
+
+
+def _without_parts_of_longer_names(
+    whole_words: pl.DataFrame, byte_end: pl.Expr, loose: frozenset[str], ordinary: frozenset[str]
+) -> pl.DataFrame:
+    """Drop matches of `loose` surfaces that are part of a longer name (`Vladimir Rogov`)."""
+    text_bytes = pl.col("text").cast(pl.Binary)
+    # Only a space and a capital (ASCII, so one byte) after the match, or a hyphen and a
+    # digit, make it worth reading what follows.
+    space_capital = (text_bytes.bin.get(byte_end, null_on_oob=True) == 0x20) & (
+        text_bytes.bin.get(byte_end + 1, null_on_oob=True).is_between(0x41, 0x5A)
+    )
+    hyphen_digit = (text_bytes.bin.get(byte_end, null_on_oob=True) == 0x2D) & (
+        text_bytes.bin.get(byte_end + 1, null_on_oob=True).is_between(0x30, 0x39)
+    )
+    is_loose = (
+        (space_capital | hyphen_digit).fill_null(False)
+        & pl.col("surface").is_in(list(loose))
+        & ~pl.col("title")
+    )
+    # From a character boundary to the end of the text is always whole UTF-8.
+    following = text_bytes.bin.slice(byte_end).cast(pl.String)
+    next_name = following.str.extract(r"^ (\p{Lu}\p{Ll}+)", 1)
+    part_of_another = (
+        next_name.is_not_null() & ~next_name.str.to_lowercase().is_in(list(ordinary))
+    ) | following.str.contains(r"^-\d")
+    return pl.concat(
+        [
+            whole_words.filter(~is_loose),
+            whole_words.filter(is_loose).filter(~part_of_another),
+        ]
     )
 
 
