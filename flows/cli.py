@@ -143,6 +143,7 @@ def run(
     )
     _check(settings.require_inputs)
     _refuse_if_busy(settings.warehouse, wait)
+    _reuse_server()
     _quiet_prefect(verbose)
     _require_server_for_dask_address(settings.dask_address)
     from flows.ingest import ingest
@@ -182,6 +183,7 @@ def reparse(
     )
     _check(settings.require_warehouse)
     _refuse_if_busy(settings.warehouse, wait)
+    _reuse_server()
     _quiet_prefect(verbose)
     _require_server_for_dask_address(settings.dask_address)
     from flows.reparse import reparse as reparse_flow
@@ -229,6 +231,32 @@ def serve(
         )
     except (ServerUnavailableError, ValueError) as error:
         _fail(str(error))
+
+
+@app.command()
+def server(
+    port: Annotated[int, typer.Option(help="Loopback port of the server.")] = 4200,
+    stop: Annotated[bool, typer.Option("--stop", help="Stop the background server.")] = False,
+) -> None:
+    """Start a Prefect server in the background (loopback only) that later `newsflow run` and
+    `reparse` commands use, instead of starting a temporary one each (15 to 30 s)."""
+    from flows import server as background
+
+    try:
+        if stop:
+            background.stop()
+            console.print("newsflow: the background Prefect server is stopped", highlight=False)
+            return
+        with console.status("Starting a Prefect server in the background…"):
+            api_url = background.start(port)
+    except background.ServerError as error:
+        _fail(str(error))
+    console.print(
+        f"newsflow: a Prefect server runs at {api_url.removesuffix('/api')}; `newsflow run` "
+        f"and `newsflow reparse` use it (stop it with `newsflow server --stop`)",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command()
@@ -308,6 +336,13 @@ def _refuse_if_busy(warehouse: Path, wait: bool) -> None:
             pass
     except WarehouseBusyError as error:
         _fail(str(error), code=EXIT_BUSY)
+
+
+def _reuse_server() -> None:
+    """Use the server `newsflow server` started, when PREFECT_API_URL names none."""
+    from flows.server import use_running_server
+
+    use_running_server()
 
 
 def _quiet_prefect(verbose: bool) -> None:

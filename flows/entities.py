@@ -1,9 +1,11 @@
 """Find named people, organisations and places in titles, bodies and comments."""
 
+import bisect
 import csv
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import polars as pl
@@ -45,6 +47,30 @@ class Gazetteer:
     # Surface forms that are also first names or parts of longer names (`Vladimir` the city,
     # `Nasser` the president): not matched when another name follows (`Vladimir Rogov`).
     loose: frozenset[str] = frozenset()
+
+    @cached_property
+    def patterns(self) -> tuple[list[str], list[int]]:
+        """The surface forms longest first, with their negated byte lengths (the sort key):
+        sorted once per run, not once per batch."""
+        ordered = sorted(self.entity_of_surface, key=_longest_first)
+        return ordered, [-len(pattern.encode()) for pattern in ordered]
+
+    def patterns_with(self, owner: dict[str, str]) -> list[str]:
+        """The surface forms of `owner` (the gazetteer's and a batch's own) longest first."""
+        ordered, keys = self.patterns
+        extra = [pattern for pattern in owner if pattern not in self.entity_of_surface]
+        if not extra:
+            return ordered
+        patterns, keys = list(ordered), list(keys)
+        for pattern in sorted(extra, key=_longest_first):
+            at = bisect.bisect_right(keys, -len(pattern.encode()))
+            keys.insert(at, -len(pattern.encode()))
+            patterns.insert(at, pattern)
+        return patterns
+
+
+def _longest_first(pattern: str) -> tuple[int, str]:
+    return (-len(pattern.encode()), pattern)
 
 
 @dataclass(frozen=True)
@@ -182,9 +208,10 @@ def find_mentions(texts: pl.DataFrame, gazetteer: Gazetteer) -> pl.DataFrame:
     overlap the longest wins (`Greater Idlib` over `Idlib`). Offsets are in characters."""
     owner = gazetteer.entity_of_surface
     texts = texts.rechunk()
-    spans = match_spans(texts, owner, gazetteer.loose, gazetteer.common_words).with_columns(
-        entity_id=pl.col("surface").replace_strict(owner, return_dtype=pl.String)
-    )
+    patterns = gazetteer.patterns[0]
+    spans = match_spans(
+        texts, owner, gazetteer.loose, gazetteer.common_words, patterns
+    ).with_columns(entity_id=pl.col("surface").replace_strict(owner, return_dtype=pl.String))
     return _mentions(texts, spans, pl.lit("gazetteer"))
 
 
@@ -208,7 +235,8 @@ def extract_entities(texts: pl.DataFrame, gazetteer: Gazetteer) -> Extraction:
             discovered.append(last)
             loose.add(last)
     owner.update((name, "") for name in found.candidate_names if name not in owner)
-    spans = match_spans(texts, owner, frozenset(loose), ordinary).with_columns(
+    patterns = gazetteer.patterns_with(owner)
+    spans = match_spans(texts, owner, frozenset(loose), ordinary, patterns).with_columns(
         entity_id=pl.col("surface").replace_strict(owner, return_dtype=pl.String)
     )
     named = spans.filter(pl.col("entity_id") != "")
@@ -229,6 +257,7 @@ def match_spans(
     owner: dict[str, str],
     loose: frozenset[str] = frozenset(),
     ordinary: frozenset[str] = frozenset(),
+    patterns: list[str] | None = None,
 ) -> pl.DataFrame:
     """Whole-word, longest-leftmost matches of the surface forms in `owner`: one row per
     match with the text's row number (`idx`), character offsets and the surface. A `loose`
@@ -236,7 +265,9 @@ def match_spans(
     Rogov`, `Nasser Kanaani`) or by a hyphen and a digit (`Samad-3`) is part of something else
     and not matched, except in titles, where every word is capitalised."""
     # Leftmost-first Aho-Corasick with the longest patterns first is leftmost-longest.
-    patterns = sorted(owner, key=lambda pattern: (-len(pattern.encode()), pattern))
+    # `patterns`: the keys of `owner` in that order, when the caller has them sorted.
+    if patterns is None:
+        patterns = sorted(owner, key=_longest_first)
     if not patterns or texts.is_empty():
         return pl.DataFrame(schema=SPAN_SCHEMA)
     hits = (
@@ -262,31 +293,7 @@ def match_spans(
         [checked.filter("whole"), _shorter_whole_words(checked.filter(~pl.col("whole")), owner)]
     )
     if loose:
-        # Only a space and a capital (ASCII, so one byte) after the match, or a hyphen and a
-        # digit, make it worth reading what follows.
-        space_capital = (text_bytes.bin.get(byte_end, null_on_oob=True) == 0x20) & (
-            text_bytes.bin.get(byte_end + 1, null_on_oob=True).is_between(0x41, 0x5A)
-        )
-        hyphen_digit = (text_bytes.bin.get(byte_end, null_on_oob=True) == 0x2D) & (
-            text_bytes.bin.get(byte_end + 1, null_on_oob=True).is_between(0x30, 0x39)
-        )
-        is_loose = (
-            (space_capital | hyphen_digit).fill_null(False)
-            & pl.col("surface").is_in(list(loose))
-            & ~pl.col("title")
-        )
-        # From a character boundary to the end of the text is always whole UTF-8.
-        following = text_bytes.bin.slice(byte_end).cast(pl.String)
-        next_name = following.str.extract(r"^ (\p{Lu}\p{Ll}+)", 1)
-        part_of_another = (
-            next_name.is_not_null() & ~next_name.str.to_lowercase().is_in(list(ordinary))
-        ) | following.str.contains(r"^-\d")
-        whole_words = pl.concat(
-            [
-                whole_words.filter(~is_loose),
-                whole_words.filter(is_loose).filter(~part_of_another),
-            ]
-        )
+        whole_words = _without_parts_of_longer_names(whole_words, byte_end, loose, ordinary)
     char_start = (
         pl.when("ascii")
         .then(pl.col("byte_start"))
@@ -299,6 +306,38 @@ def match_spans(
         .select(SPAN_SCHEMA.names())
         .cast(SPAN_SCHEMA)
         .sort("idx", "char_start")
+    )
+
+
+def _without_parts_of_longer_names(
+    whole_words: pl.DataFrame, byte_end: pl.Expr, loose: frozenset[str], ordinary: frozenset[str]
+) -> pl.DataFrame:
+    """Drop matches of `loose` surfaces that are part of a longer name (`Vladimir Rogov`)."""
+    text_bytes = pl.col("text").cast(pl.Binary)
+    # Only a space and a capital (ASCII, so one byte) after the match, or a hyphen and a
+    # digit, make it worth reading what follows.
+    space_capital = (text_bytes.bin.get(byte_end, null_on_oob=True) == 0x20) & (
+        text_bytes.bin.get(byte_end + 1, null_on_oob=True).is_between(0x41, 0x5A)
+    )
+    hyphen_digit = (text_bytes.bin.get(byte_end, null_on_oob=True) == 0x2D) & (
+        text_bytes.bin.get(byte_end + 1, null_on_oob=True).is_between(0x30, 0x39)
+    )
+    is_loose = (
+        (space_capital | hyphen_digit).fill_null(False)
+        & pl.col("surface").is_in(list(loose))
+        & ~pl.col("title")
+    )
+    # From a character boundary to the end of the text is always whole UTF-8.
+    following = text_bytes.bin.slice(byte_end).cast(pl.String)
+    next_name = following.str.extract(r"^ (\p{Lu}\p{Ll}+)", 1)
+    part_of_another = (
+        next_name.is_not_null() & ~next_name.str.to_lowercase().is_in(list(ordinary))
+    ) | following.str.contains(r"^-\d")
+    return pl.concat(
+        [
+            whole_words.filter(~is_loose),
+            whole_words.filter(is_loose).filter(~part_of_another),
+        ]
     )
 
 

@@ -100,6 +100,8 @@ def _build(
     """Load every batch of `source` into `candidate`, then publish it; return the totals."""
     discovered: list[pl.DataFrame] = []
     total = source.count(candidate.writer, summary)
+    if total:
+        quality.warm_up()
     with (
         progress_bar() as progress,
         batch_stages(settings, gazetteer, total) as stages,

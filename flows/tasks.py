@@ -92,8 +92,18 @@ def validate_task(
     run_name: str,
     ledger: quality.RunLedger,
 ) -> list[quality.RuleResult]:
-    results = quality.shared_gate().validate(frames, run_name, suites)
+    """Judge every rule on every row with polars (GX only the rules it alone can judge), set
+    aside the pages that break a batch-level rule alone, and file the results in `ledger`."""
+    rules = quality.RowRules(quality.load_suite_documents(), quality.suite_parameters())
+    results = rules.validate(frames, suites)
+    by_gx = [suite for suite in suites if rules.gx_only.get(suite)]
+    if by_gx:
+        judged = quality.shared_gate().validate(frames, run_name, by_gx)
+        results += [r for r in judged if r.key in rules.gx_only[r.suite]]
+    if "article" in frames:
+        results = quality.settle(results, frames["article"]["article_id"])
     ledger.add(results)
+    ledger.docs.offer(quality.DocsBatch(run_name, frames, suites, results))
     return results
 
 
@@ -156,8 +166,8 @@ def report_task(summary: RunSummary, ledger: quality.RunLedger, data_docs: Path)
     summary.data_docs = data_docs / "index.html"
     # A run that validated no page (nothing new) keeps the last Data Docs and never imports
     # Great Expectations, which takes seconds.
-    if any(result.suite in quality.SUITES for result in ledger.results):
-        summary.data_docs = quality.shared_gate().build_data_docs(data_docs, summary.run_id)
+    if batches := ledger.docs.batches():
+        summary.data_docs = quality.shared_gate().docs_for(batches, data_docs, summary.run_id)
     create_markdown_artifact(
         key="newsflow-run-report",
         markdown=quality.report_markdown(

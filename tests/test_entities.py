@@ -472,3 +472,14 @@ def test_demonyms_and_everyday_capitals_are_not_entities(gazetteer: Gazetteer, b
     assert found.mention.filter(
         pl.col("surface").str.contains("Russian|Turkish|Syrians")
     ).is_empty()
+
+
+def test_patterns_are_sorted_once_and_a_batch_s_names_merged_longest_first(gazetteer):
+    owner = dict(gazetteer.entity_of_surface) | {"Zyx Qwerty Longname Of Nowhere": "z", "Qq": "q"}
+
+    patterns = gazetteer.patterns_with(owner)
+
+    lengths = [len(pattern.encode()) for pattern in patterns]
+    assert sorted(patterns) == sorted(owner)
+    assert lengths == sorted(lengths, reverse=True)
+    assert gazetteer.patterns_with(gazetteer.entity_of_surface) is gazetteer.patterns[0]

@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows import entities, quality
+from flows import entities, parse, quality
 from flows.ingest import ingest
 from flows.quality import DataQualityError
 
@@ -175,6 +175,46 @@ def test_a_page_breaking_a_row_rule_is_quarantined_and_the_rest_loads(
         """,
     )
     assert layout_rule == [(False, "critical", "page", 1, 1)]
+
+
+def test_a_page_that_alone_breaks_a_batch_level_rule_is_quarantined_and_the_rest_publishes(
+    sample_pages: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+):
+    shutil.copy(sample_pages / "000_555b52a31fc83634.txt", sample_pages / "003_twin_ids.txt")
+    real_parse_pages = parse.parse_pages
+
+    def twin_comment_ids(pages: pl.DataFrame, pool: object) -> tuple[pl.DataFrame, ...]:
+        # Stands for a parser bug (issue 17: a control character in a comment) that gives
+        # two comments of one page the same comment_id.
+        article, comment, unparsable = real_parse_pages(pages, pool)  # type: ignore[arg-type]
+        twin = article.filter(pl.col("source_path") == "003_twin_ids.txt")["article_id"]
+        on_twin = pl.col("article_id").is_in(twin.implode())
+        comment = comment.with_columns(
+            comment_id=pl.when(on_twin).then(pl.lit("twin-id")).otherwise("comment_id")
+        )
+        return article, comment, unparsable
+
+    monkeypatch.setattr(parse, "parse_pages", twin_comment_ids)
+
+    summary = ingest(inputs=[str(sample_pages)], warehouse=str(warehouse))
+
+    assert (summary.files_loaded, summary.files_quarantined) == (2, 1)
+    assert summary.dq_result == "pages_quarantined"
+    assert summary.quarantine_reasons == {"dq:expect_column_values_to_be_unique": 1}
+    ((path, message),) = query(warehouse, "select source_path, message from quarantine")
+    assert path == "003_twin_ids.txt"
+    assert "comment.comment_id: expect_column_values_to_be_unique" in message
+    assert query(warehouse, "select count(*) from article") == [(2,)]
+    assert query(warehouse, "select count(*) from comment where comment_id = 'twin-id'") == [(0,)]
+    unique_rule = query(
+        warehouse,
+        """
+        select success, policy, unexpected_count > 1, pages_quarantined
+        from dq_result where suite = 'comment' and column_name = 'comment_id'
+          and expectation = 'expect_column_values_to_be_unique'
+        """,
+    )
+    assert unique_rule == [(False, "batch", True, 1)]
 
 
 def test_a_batch_level_failure_publishes_nothing_and_names_the_rule(

@@ -446,9 +446,13 @@ def with_cases(cases: list[Case]) -> dict[str, list[dict]]:
     return rows
 
 
-@pytest.fixture(scope="module")
-def gate() -> quality.QualityGate:
-    return quality.shared_gate()
+@pytest.fixture(scope="module", params=["polars", "gx"])
+def gate(request: pytest.FixtureRequest) -> quality.QualityGate | quality.RowRules:
+    """Each rule test runs twice: on the polars rules a run judges every batch with, and on
+    Great Expectations itself, which judges the same suites."""
+    if request.param == "gx":
+        return quality.shared_gate()
+    return quality.RowRules(quality.load_suite_documents(), quality.suite_parameters())
 
 
 @pytest.fixture(scope="module")
@@ -480,9 +484,34 @@ def test_each_rule_catches_what_breaks_it_with_its_policy(caught, case: Case):
     elif case.policy == "comment":
         assert (result.pages, result.comments) == ((), (case.example,))
     else:
-        assert result.pages == ()
+        assert result.pages == SET_ASIDE.get(case.rule, result.pages)
         if case.example is not None:
             assert case.example in json.dumps(result.examples)
+
+
+# The batch-level rules of CASES whose breaking rows each name a page of the batch: those
+# pages are set aside, the rest of the batch loads. The others stop the run.
+SET_ASIDE = {
+    ("article", "expect_column_values_to_be_unique", "article_id"): ("twice",),
+    ("article", "expect_column_values_to_be_unique", "source_path"): ("s1", "s2"),
+    ("comment", "expect_column_values_to_not_be_null", "comment_id"): ("k-keyless-comment",),
+    ("comment", "expect_column_values_to_be_unique", "comment_id"): ("k-twice",),
+    ("entity_mention", "expect_column_values_to_not_be_null", "mention_id"): ("k-keyless-mention",),
+    ("entity_mention", "expect_column_values_to_be_unique", "mention_id"): ("k-mention-twice",),
+    ("entity_mention", "expect_column_pair_values_to_be_equal", "entity_id"): ("k-unknown-entity",),
+    ("entity_mention", "expect_column_pair_values_to_be_equal", "comment_id"): ("k-lost-comment",),
+}
+
+
+def test_batch_rules_broken_by_pages_of_the_batch_set_them_aside_the_rest_stop(caught):
+    article_ids = frames_of(with_cases(CASES))["article"]["article_id"]
+
+    settled = quality.settle(list(caught.values()), article_ids)
+
+    assert {r.key: r.pages for r in settled if r.set_aside} == SET_ASIDE
+    assert {r.key for r in settled if r.stops_run} == {
+        case.rule for case in CASES if case.policy == "batch" and case.rule not in SET_ASIDE
+    }
 
 
 SOFT_RULES = [
@@ -567,6 +596,7 @@ def test_every_rule_names_a_column_of_its_table():
 
 def split(results: list[RuleResult], rows: dict[str, list[dict]]):
     frames = frames_of(rows)
+    results = quality.settle(results, frames["article"]["article_id"])
     plain = {
         name: frames[name].select(schema.polars_schema(name).names())
         for name in ("article", "comment", "entity_mention")
@@ -645,9 +675,45 @@ def test_a_batch_level_failure_stops_naming_the_rule_and_example_rows(caught):
         split(list(caught.values()), rows)
 
     message = str(failure.value)
-    assert "comment.comment_id: expect_column_values_to_be_unique failed for 2 rows" in message
-    assert '"comment_id": "c-twice"' in message
+    assert "comment.article_id: expect_column_pair_values_to_be_equal failed for 1 rows" in message
+    assert '"comment_id": "c-orphan"' in message
     assert all(r.policy == "batch" for r in failure.value.failures)
+    assert "comment.comment_id: expect_column_values_to_be_unique" not in message
+
+
+def test_a_page_that_breaks_a_batch_level_rule_alone_is_set_aside(gate):
+    twice = [comment_row("p-dup", "c-dup", 1), comment_row("p-dup", "c-dup", 2, body="Again.")]
+    rows = with_cases([page_case(None, "p-dup", comments=twice)])
+    ledger = quality.RunLedger("r1")
+    results = quality.settle(
+        gate.validate(frames_of(rows)), frames_of(rows)["article"]["article_id"]
+    )
+    ledger.add(results)
+
+    article, comment, _, quarantined = split(results, rows)
+
+    assert quarantined.select("source_path", "reason").to_dicts() == [
+        {"source_path": "p-dup.txt", "reason": "dq:expect_column_values_to_be_unique"}
+    ]
+    assert "comment.comment_id" in quarantined["message"][0]
+    assert "p-dup" not in article["article_id"].to_list()
+    assert "c-dup" not in comment["comment_id"].to_list()
+    assert article.height == frames_of(clean_rows())["article"].height
+    assert ledger.status() == "pages_quarantined"
+    row = ledger.frame().filter(pl.col("column_name") == "comment_id", ~pl.col("success"))
+    assert row.select("policy", "unexpected_count", "pages_quarantined").rows() == [("batch", 2, 1)]
+
+
+def test_polars_rules_judge_every_rule_as_great_expectations_does(soft_batch):
+    """The run judges batches with the polars rules; Great Expectations, on the same suites,
+    must come to the same result, examples and pages included."""
+    rules = quality.RowRules(quality.load_suite_documents(), quality.suite_parameters())
+    assert rules.gx_only == {}
+    for rows in (with_cases(CASES), clean_rows(), soft_batch):
+        frames = frames_of(rows)
+        by_gx = {r.key: r for r in quality.shared_gate().validate(frames)}
+        by_polars = {r.key: r for r in rules.validate(frames)}
+        assert by_polars == by_gx
 
 
 def test_warnings_load_every_page_and_are_recorded(gate, soft_batch):

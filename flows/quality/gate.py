@@ -5,6 +5,7 @@ import logging
 import math
 import os
 import shutil
+import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import cache
@@ -15,7 +16,8 @@ import polars as pl
 
 from flows.entities import ENTITY_TYPES
 from flows.parse import CHROME_LINES, LAYOUTS
-from flows.quality.report import docs_selection, offline_index
+from flows.quality.report import DocsBatch, docs_selection, offline_index
+from flows.quality.row_rules import PAGED, ROW_KEYS
 from flows.quality.rules import EXAMPLES, SUITES, RuleResult, share
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
@@ -24,14 +26,8 @@ EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
 CHROME_LINE_REGEX = r"(?m)^[ \t]*(?:" + "|".join(f"(?:{p})" for p in CHROME_LINES) + r")[ \t]*$"
 # No web crawl is older than the first web archives.
 EARLIEST_CRAWL_MONTH = datetime(1996, 1, 1)
-# The columns that name a row in examples; article_id also ties each row to its page.
-ROW_KEYS = {
-    "article": ["article_id", "source_path"],
-    "comment": ["article_id", "comment_id"],
-    "entity": ["entity_id"],
-    "entity_mention": ["article_id", "mention_id"],
-}
 DATA_DOCS_SITE = "newsflow"
+log = logging.getLogger(__name__)
 
 
 def load_suite_documents() -> dict[str, dict]:
@@ -103,6 +99,17 @@ class QualityGate:
             results.extend(_rule_result(name, result) for result in outcome.results)
         return results
 
+    def docs_for(self, batches: list[DocsBatch], folder: Path, run_prefix: str) -> Path:
+        """Validate `batches` again with GX, say where GX and the polars rules disagree, and
+        build the Data Docs of the run from them."""
+        for batch in batches:
+            results = self.validate(batch.frames, batch.name, batch.suites)
+            theirs = {r.key: _verdict(r) for r in batch.results}
+            differ = [r.key for r in results if r.key in theirs and theirs[r.key] != _verdict(r)]
+            if differ:
+                log.warning("GX and the polars rules disagree on %s: %s", batch.name, differ)
+        return self.build_data_docs(folder, run_prefix)
+
     def build_data_docs(self, folder: Path, run_prefix: str) -> Path:
         """Rebuild `folder` from scratch with the suites and this run's validation results;
         return its index page. Results are dropped from memory once they are on disk."""
@@ -148,10 +155,24 @@ class QualityGate:
         return index
 
 
-@cache
+_GATE_LOCK = threading.Lock()
+
+
 def shared_gate() -> QualityGate:
     """The process's gate: building it imports GX and registers the suites, once."""
+    with _GATE_LOCK:
+        return _gate()
+
+
+@cache
+def _gate() -> QualityGate:
     return QualityGate()
+
+
+def warm_up() -> None:
+    """Build the gate in the background: the run needs GX only for its report, and importing
+    it takes seconds that overlap with reading and parsing this way."""
+    threading.Thread(target=shared_gate, name="import-great-expectations", daemon=True).start()
 
 
 def _rule_result(suite: str, result: Any) -> RuleResult:
@@ -165,6 +186,7 @@ def _rule_result(suite: str, result: Any) -> RuleResult:
         # GX keys exceptions by metric when a metric failed: report its message.
         messages = [v.get("exception_message") for v in exception.values() if isinstance(v, dict)]
         error = next((m for m in messages if m), "the rule raised an exception")
+    policy = meta.get("policy", "batch")
     index_rows = details.get("unexpected_index_list") or []
     # A row without a key (NaN here) cannot name its page; key rules stop the run anyway.
     pages = _keys(index_rows, "article_id")
@@ -177,13 +199,14 @@ def _rule_result(suite: str, result: Any) -> RuleResult:
         column=column,
         success=bool(result.success),
         severity=str(getattr(config.severity, "value", config.severity)),
-        policy=meta.get("policy", "batch"),
+        policy=policy,
         unexpected_count=details.get("unexpected_count"),
         examples=[_plain(value) for value in examples][:EXAMPLES],
         element_count=details.get("element_count"),
         observed_value=_observed(details),
         notes=meta.get("notes", ""),
-        pages=pages if meta.get("policy") == "page" else (),
+        pages=pages if policy in PAGED else (),
+        unpinned=len(index_rows) - _pinned(index_rows) if policy in PAGED else 0,
         comments=_keys(index_rows, "comment_id") if meta.get("policy") == "comment" else (),
         error=error,
     )
@@ -192,6 +215,15 @@ def _rule_result(suite: str, result: Any) -> RuleResult:
 def _keys(index_rows: list[dict], column: str) -> tuple[str, ...]:
     """The distinct keys in `column` of the rows that broke a rule."""
     return tuple(sorted({r[column] for r in index_rows if isinstance(r.get(column), str)}))
+
+
+def _verdict(result: RuleResult) -> tuple:
+    return (result.success, result.unexpected_count, result.element_count)
+
+
+def _pinned(index_rows: list[dict]) -> int:
+    """How many of the rows that broke a rule name their page."""
+    return sum(isinstance(r.get("article_id"), str) for r in index_rows)
 
 
 def _plain(value: Any) -> Any:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
+from flows.quality.report import DocsBatches
 from flows.quality.rules import EXAMPLES, DataQualityError, RuleResult, share
 from flows.schema import polars_schema
 
@@ -15,6 +16,24 @@ def require_passed(results: Iterable[RuleResult]) -> None:
     failures = [r for r in results if r.stops_run]
     if failures:
         raise DataQualityError(failures)
+
+
+def settle(results: Sequence[RuleResult], batch_pages: pl.Series) -> list[RuleResult]:
+    """Mark the broken batch-level rules that one page or a few break: when every breaking
+    row names a page of the batch, those pages are set aside instead of stopping the run
+    (issue 17: no page can block the run)."""
+    known = set(batch_pages.drop_nulls().to_list())
+    return [
+        replace(r, set_aside=True)
+        if not r.success
+        and r.policy == "batch"
+        and r.error is None
+        and r.pages
+        and r.unpinned == 0
+        and known.issuperset(r.pages)
+        else r
+        for r in results
+    ]
 
 
 def set_aside(
@@ -29,7 +48,7 @@ def set_aside(
     require_passed(results)
     broken: dict[str, list[RuleResult]] = {}
     for result in results:
-        if not result.success and result.policy == "page":
+        if result.quarantines:
             for page in result.pages:
                 broken.setdefault(page, []).append(result)
     reasons = pl.DataFrame(
@@ -113,11 +132,14 @@ class RunLedger:
     batches: int = 0
     _rules: dict[tuple[str, str, str | None], RuleResult] = field(default_factory=dict)
     _quarantined: dict[tuple[str, str, str | None], int] = field(default_factory=dict)
+    # What Great Expectations validates again for the Data Docs once the run is done.
+    docs: DocsBatches = field(default_factory=DocsBatches)
 
     def add(self, results: Iterable[RuleResult]) -> None:
         self.batches += 1
         for result in results:
-            self._quarantined[result.key] = self._quarantined.get(result.key, 0) + len(result.pages)
+            quarantined = len(result.pages) if result.quarantines else 0
+            self._quarantined[result.key] = self._quarantined.get(result.key, 0) + quarantined
             before = self._rules.get(result.key)
             self._rules[result.key] = result if before is None else _combined(before, result)
 
@@ -131,7 +153,7 @@ class RunLedger:
         broken = [r for r in self._rules.values() if not r.success]
         if any(r.stops_run for r in broken):
             return "failed"
-        if any(r.policy == "page" for r in broken):
+        if any(r.policy == "page" or r.set_aside for r in broken):
             return "pages_quarantined"
         if any(r.policy == "comment" for r in broken):
             return "comments_flagged"
@@ -179,5 +201,10 @@ def _combined(before: RuleResult, now: RuleResult) -> RuleResult:
         examples=(before.examples + now.examples)[:EXAMPLES],
         observed_value=observed,
         pages=(),
+        unpinned=before.unpinned + now.unpinned,
+        # Set aside over the run: every batch that broke it had its pages set aside.
+        set_aside=(before.success or before.set_aside)
+        and (now.success or now.set_aside)
+        and not (before.success and now.success),
         error=before.error or now.error,
     )

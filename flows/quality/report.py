@@ -2,16 +2,57 @@
 
 import html
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flows.quality.rules import POLICIES
+import polars as pl
+
+from flows.quality.rules import POLICIES, RuleResult
 
 if TYPE_CHECKING:
     from flows.quality.ledger import RunLedger
 
 # Data Docs show every batch with a broken rule up to this many per suite, and the last batch.
 DOCS_PER_SUITE = 20
+
+
+# Besides the last batch, Data Docs show up to this many batches that broke a rule no earlier
+# batch of the run broke.
+DOCS_BATCHES = 1
+
+
+@dataclass
+class DocsBatch:
+    """A batch as it was validated: its frames, the suites and the polars rules' verdicts."""
+
+    name: str
+    frames: dict[str, pl.DataFrame]
+    suites: tuple[str, ...]
+    results: list[RuleResult]
+
+
+@dataclass
+class DocsBatches:
+    """The batches Great Expectations validates again after the run, for the Data Docs: the
+    reference entities, the first batches that broke each rule, and the last batch."""
+
+    kept: list[DocsBatch] = field(default_factory=list)
+    last: DocsBatch | None = None
+    _broken: set[tuple] = field(default_factory=set)
+
+    def offer(self, batch: DocsBatch) -> None:
+        """Keep `batch` if it is the reference or broke a rule not seen broken before."""
+        new = {r.key for r in batch.results if not r.success} - self._broken
+        if batch.suites == ("entity",) or (new and len(self.kept) < DOCS_BATCHES + 1):
+            self.kept.append(batch)
+            self._broken |= new
+            self.last = None
+            return
+        self.last = batch
+
+    def batches(self) -> list[DocsBatch]:
+        return [*self.kept, *([self.last] if self.last is not None else [])]
 
 
 def report_markdown(title: str, facts: list[tuple[str, str]], ledger: "RunLedger") -> str:

@@ -8,7 +8,8 @@ from typing import Any
 SUITES = ("article", "comment", "entity", "entity_mention")
 # The suites each batch is checked with; entity rows are reference data, checked once a run.
 BATCH_SUITES = ("article", "comment", "entity_mention")
-# What a broken rule does to the run: `batch` stops it (nothing is published), `page`
+# What a broken rule does to the run: `batch` stops it (nothing is published) unless each row
+# that breaks it names a page of the batch, then those pages are set aside as by `page`; `page`
 # quarantines the pages whose rows break it, `comment` keeps the comments that break it and
 # their pages and names the rule in comment.dq_flags, `warn` only records a warning.
 POLICIES = ("batch", "page", "comment", "warn")
@@ -32,8 +33,12 @@ class RuleResult:
     element_count: int | None = None
     observed_value: str | None = None
     notes: str = ""
-    # article_id of every page with a row that breaks a page-level rule.
+    # article_id of every page with a row that breaks a page- or batch-level rule.
     pages: tuple[str, ...] = ()
+    # Rows breaking the rule that name no page of the batch (no article_id to set aside).
+    unpinned: int = 0
+    # A batch-level rule whose breaking rows were all on pages that were set aside.
+    set_aside: bool = False
     # comment_id of every comment that breaks a comment-level rule.
     comments: tuple[str, ...] = ()
     # Set when the rule could not be evaluated at all.
@@ -45,7 +50,14 @@ class RuleResult:
 
     @property
     def stops_run(self) -> bool:
-        return not self.success and (self.policy == "batch" or self.error is not None)
+        if self.success:
+            return False
+        return (self.policy == "batch" and not self.set_aside) or self.error is not None
+
+    @property
+    def quarantines(self) -> bool:
+        """Whether the pages of its breaking rows are set aside (and the rest loads)."""
+        return not self.success and (self.policy == "page" or self.set_aside)
 
     def describe(self) -> str:
         where = f"{self.suite}.{self.column}" if self.column else self.suite
