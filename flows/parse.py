@@ -133,6 +133,9 @@ _POSTED_BY = re.compile(
 _CRAWLER_PREFIX = re.compile(r"^\w{2,12} (?:19|20)\d\d-\d\d-\d\d\s+(?=\S)")
 # Zero-width characters, which str.strip() keeps: a line of only these is blank.
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+# Stripped from both ends of a line in one pass: a line of spaces and invisible characters in
+# any mix is blank (str.strip() alone leaves a U+FEFF between two spaces).
+_SPACE_OR_INVISIBLE = _INVISIBLE + "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 _LEADING_SPACE = re.compile(r"[ \t\u00a0]+")
 _QUOTES = str.maketrans("\u2019\u2018\u201c\u201d\u00b4`", "''\"\"''")
 
@@ -200,7 +203,7 @@ class _Page:
 
     def __init__(self, text: str) -> None:
         self.raw = text.split("\n")
-        self.lines = [line.strip().strip(_INVISIBLE).strip() for line in self.raw]
+        self.lines = [line.strip(_SPACE_OR_INVISIBLE) for line in self.raw]
         self.roles: list[str | None] = [None if line else BLANK for line in self.lines]
         self.crawl_month: date | None = None
 
@@ -655,9 +658,22 @@ def _review_flags(
 
 
 def stable_id(*parts: object) -> str:
-    """A short key that depends only on `parts`, the same in every run."""
-    joined = "\x1f".join("" if part is None else str(part) for part in parts)
-    return hashlib.sha256(joined.encode()).hexdigest()[:16]
+    """A short key that depends only on `parts`, the same in every run, and different for
+    different `parts` (short of a hash collision)."""
+    return hashlib.sha256(_ID_SEPARATOR.join(map(_id_part, parts)).encode()).hexdigest()[:16]
+
+
+_ID_SEPARATOR = "\x1f"
+
+
+def _id_part(part: object) -> str:
+    # Escaped so that the joined parts decode one way only: a separator inside a comment's
+    # text cannot make two comments one key, nor can an empty author pass for no author.
+    # Parts without a backslash or separator keep the key they had before.
+    if part is None:
+        return ""
+    text = str(part)
+    return text.replace("\\", "\\\\").replace(_ID_SEPARATOR, "\\s") if text else "\\e"
 
 
 @contextmanager

@@ -628,3 +628,52 @@ def test_parse_pages_on_worker_processes_gives_the_same_frames() -> None:
     for frame_on_workers, frame_in_process in zip(on_workers, in_process, strict=True):
         assert_frame_equal(frame_on_workers, frame_in_process)
     assert on_workers[2].height == 25
+
+
+@pytest.mark.parametrize(
+    ("parts", "other"),
+    [
+        pytest.param(("a\x1fb", "c"), ("a", "b\x1fc"), id="separator-inside-a-part"),
+        pytest.param((None, "text"), ("", "text"), id="no-author-vs-empty-author"),
+        pytest.param(("a\\", "\x1fb"), ("a\\\x1f", "b"), id="escape-then-separator"),
+        pytest.param(("a\\s", "b"), ("a\x1f", "b"), id="escaped-separator-vs-its-escape"),
+        pytest.param(("\\e",), ("",), id="escaped-empty-vs-empty"),
+    ],
+)
+def test_stable_ids_of_different_parts_differ(parts: tuple, other: tuple) -> None:
+    from flows.parse import stable_id
+
+    assert stable_id(*parts) != stable_id(*other)
+
+
+def test_comment_ids_stay_unique_with_control_characters_in_the_text() -> None:
+    from flows.parse import Comment, _comment_rows
+
+    # Ids were once the parts joined by a unit separator (\x1f): a page could shift text
+    # from the author into the body across one and give two comments one id.
+    comments = [Comment("Anna Berg", ["A\x1fB"]), Comment("Anna Berg\x1fA", ["B"])]
+
+    rows = _comment_rows("article", comments)
+
+    assert len({row["comment_id"] for row in rows}) == 2
+
+
+@pytest.mark.parametrize(
+    "blank",
+    [
+        pytest.param("\u200b", id="zero-width-space"),
+        pytest.param("\ufeff", id="byte-order-mark"),
+        pytest.param("\u200b \ufeff \u200b", id="spaces-and-invisibles-mixed"),
+        pytest.param("\u00a0\u2060\u00a0", id="no-break-spaces-and-word-joiner"),
+    ],
+)
+def test_lines_of_only_invisible_characters_are_blank(blank: str) -> None:
+    invisible = "\n".join(line or blank for line in PAGE_WITH_COMMENTS.split("\n"))
+
+    parsed, plain = parse_page(invisible), parse_page(PAGE_WITH_COMMENTS)
+
+    assert parsed.title == plain.title == "Night Market Returns To The Old Square"
+    assert [(c.author, c.body) for c in parsed.comments] == [
+        (c.author, c.body) for c in plain.comments
+    ]
+    assert len(parsed.comments) == 2
