@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from stat import S_ISBLK, S_ISCHR, S_ISDIR, S_ISFIFO, S_ISREG, S_ISSOCK
 
 import polars as pl
 
@@ -123,6 +124,10 @@ def discover_files(inputs: tuple[Path, ...], pattern: str) -> Discovery:
                     ignored += name in filenames
                     continue
                 path = Path(folder, name)
+                hostile = _hostile_entry(root, path)
+                if hostile is not None:
+                    unlistable.append(hostile)
+                    continue
                 size, mtime = _stat_or_none(path)
                 rows.append((str(root), path.relative_to(root).as_posix(), str(path), size, mtime))
     # Sorted by relative path, not in walk order (which lists a folder's files before its
@@ -142,6 +147,47 @@ def discover_files(inputs: tuple[Path, ...], pattern: str) -> Discovery:
         [_duplicate_rejects(found.filter(~first)), pl.DataFrame(unlistable, schema=REJECT_SCHEMA)]
     )
     return Discovery(files=found.filter(first), rejects=rejects, ignored=ignored)
+
+
+def _hostile_entry(root: Path, path: Path) -> dict | None:
+    """A quarantine row for an entry that must not be read, or None: a name that is not
+    UTF-8 text, or a link that leads out of the input folder."""
+    relative = path.relative_to(root).as_posix()
+    try:
+        relative.encode("utf-8")
+    except UnicodeEncodeError:
+        # The OS handed over bytes that are not UTF-8 as surrogates: keep them visible, escaped.
+        escaped = os.fsencode(relative).decode("utf-8", "backslashreplace")
+        return _entry_reject(
+            escaped,
+            "bad_name",
+            "The file name is not valid UTF-8 (bad bytes shown as \\xNN); the file was not "
+            "read. Rename it to UTF-8.",
+        )
+    if not path.is_symlink():
+        return None
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError):
+        return None  # a link loop: reading it says so (broken_link)
+    if target.is_relative_to(root.resolve()):
+        return None
+    return _entry_reject(
+        relative,
+        "outside_input",
+        "The file is a symbolic link to a file outside the input folder; it was not followed. "
+        "Copy the page into the input folder if it belongs to the crawl.",
+    )
+
+
+def _entry_reject(source_path: str, reason: str, message: str) -> dict:
+    return {
+        "source_path": source_path,
+        "reason": reason,
+        "message": message,
+        "size_bytes": None,
+        "sha256": None,
+    }
 
 
 def _duplicate_rejects(duplicates: pl.DataFrame) -> pl.DataFrame:
@@ -245,17 +291,22 @@ def _read_one(source_path: str, path: Path, max_file_bytes: int) -> tuple[dict |
     stat = _stat(path)
     if not isinstance(stat, os.stat_result):  # a stat_result is a tuple too: test it first
         return reject(*stat)
-    if not path.is_file():
-        return reject("not_a_file", "A directory or special file is named like a page file.")
-    if stat.st_size > max_file_bytes:
+    if not S_ISREG(stat.st_mode):
+        # Never opened: a pipe would block the run, a device read could have side effects.
+        return reject("not_a_file", f"A {_kind(stat.st_mode)} is named like a page file.")
+
+    def too_large(size: int) -> tuple[None, dict]:
         return reject(
             "too_large",
-            f"The file has {stat.st_size:,} bytes, over the limit of {max_file_bytes:,}; "
+            f"The file has {size:,} bytes or more, over the limit of {max_file_bytes:,}; "
             "raise NEWSFLOW_MAX_FILE_BYTES if it is a real page.",
-            stat.st_size,
+            size,
         )
+
+    if stat.st_size > max_file_bytes:
+        return too_large(stat.st_size)
     try:
-        raw = path.read_bytes()
+        raw = read_at_most(path, max_file_bytes + 1)
     except FileNotFoundError:
         return reject("vanished", "The file disappeared between discovery and reading.")
     except OSError as error:
@@ -264,6 +315,9 @@ def _read_one(source_path: str, path: Path, max_file_bytes: int) -> tuple[dict |
             f"The file cannot be read ({error.strerror}); check its permissions.",
             stat.st_size,
         )
+    if len(raw) > max_file_bytes:
+        # Files of /proc and the like say they are empty and are not.
+        return too_large(len(raw))
     sha = hashlib.sha256(raw).hexdigest()
     decoded = decode(raw)
     if decoded.text is None:
@@ -278,6 +332,31 @@ def _read_one(source_path: str, path: Path, max_file_bytes: int) -> tuple[dict |
         "text": decoded.text,
     }
     return page, {}
+
+
+def read_at_most(path: Path, limit: int) -> bytes:
+    """The first `limit` bytes of the regular file at `path` (fewer when it is shorter)."""
+    # O_NONBLOCK: should a pipe take the file's place after the check, opening it does not
+    # wait for a writer; fstat then shows it is not a regular file.
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as handle:
+        if not S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return handle.read(limit)
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words."""
+    for test, kind in (
+        (S_ISDIR, "directory"),
+        (S_ISFIFO, "named pipe (FIFO)"),
+        (S_ISCHR, "character device"),
+        (S_ISBLK, "block device"),
+        (S_ISSOCK, "socket"),
+    ):
+        if test(mode):
+            return kind
+    return "special file"
 
 
 def _stat(path: Path) -> os.stat_result | tuple[str, str]:

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from flows import extract
 from flows.extract import (
     DISCOVERED_SCHEMA,
     KNOWN_FILE_SCHEMA,
@@ -278,14 +279,14 @@ def test_read_pages_quarantines_a_file_the_os_refuses_to_read(
     write(root / "locked.txt", "A page nobody may read.")
     write(root / "open.txt", "A page anyone may read.")
     files = discover_files((root,), "*.txt").files
-    read_bytes = Path.read_bytes
+    read_at_most = extract.read_at_most
 
-    def refuse_locked(path: Path) -> bytes:
+    def refuse_locked(path: Path, limit: int) -> bytes:
         if path.name == "locked.txt":
             raise PermissionError(13, "Permission denied", str(path))
-        return read_bytes(path)
+        return read_at_most(path, limit)
 
-    monkeypatch.setattr(Path, "read_bytes", refuse_locked)
+    monkeypatch.setattr(extract, "read_at_most", refuse_locked)
 
     pages, rejects = read_pages(files, MAX_BYTES)
 
@@ -449,3 +450,80 @@ def test_drop_unchanged_keeps_everything_when_nothing_is_known() -> None:
     )
 
     assert_frame_equal(drop_unchanged(pages, known, parser_version="1"), pages)
+
+
+# Hostile entries: never followed, never fatal, each quarantined with its reason.
+
+
+def test_a_file_name_that_is_not_utf8_is_quarantined_escaped(tmp_path: Path) -> None:
+    root = tmp_path / "crawl"
+    write(root / "good.txt", "Title\n\nBody.\n")
+    os.makedirs(os.fsencode(root / "sub"))
+    (Path(os.fsdecode(os.fsencode(root / "sub") + b"/caf\xe9.txt"))).write_text("page")
+
+    discovery = discover_files((root,), "*.txt")
+    pages, rejects = read_pages(discovery.files, MAX_BYTES)
+
+    assert discovery.files["source_path"].to_list() == ["good.txt"]
+    assert discovery.rejects.select("source_path", "reason").rows() == [
+        ("sub/caf\\xe9.txt", "bad_name")
+    ]
+    # Every name stored is valid text: the frame and DuckDB take it.
+    discovery.rejects["source_path"].to_list()[0].encode("utf-8")
+    assert pages["source_path"].to_list() == ["good.txt"]
+
+
+def test_links_out_of_the_input_folder_are_not_followed(tmp_path: Path) -> None:
+    root = tmp_path / "crawl"
+    secret = write(tmp_path / "elsewhere" / "secret.txt", "API_TOKEN=hunter2\n")
+    write(root / "site" / "inside.txt", "Title\n\nBody.\n")
+    (root / "site" / "to-secret.txt").symlink_to(secret)
+    (root / "environ.txt").symlink_to("/proc/self/environ")
+    (root / "relative.txt").symlink_to(Path("..") / "elsewhere" / "secret.txt")
+    (root / "inside-link.txt").symlink_to(root / "site" / "inside.txt")
+    (root / "outside-folder.txt").symlink_to(secret.parent, target_is_directory=True)
+
+    discovery = discover_files((root,), "*.txt")
+    pages, _ = read_pages(discovery.files, MAX_BYTES)
+
+    assert sorted(discovery.rejects.select("source_path", "reason").rows()) == [
+        ("environ.txt", "outside_input"),
+        ("outside-folder.txt", "outside_input"),
+        ("relative.txt", "outside_input"),
+        ("site/to-secret.txt", "outside_input"),
+    ]
+    assert sorted(pages["source_path"]) == ["inside-link.txt", "site/inside.txt"]
+    assert not pages["text"].str.contains("hunter2").any()
+
+
+def test_special_files_are_never_opened(tmp_path: Path) -> None:
+    root = tmp_path / "crawl"
+    write(root / "good.txt", "Title\n\nBody.\n")
+    os.mkfifo(root / "pipe.txt")  # opening it for reading would wait for a writer forever
+    (root / "dir.txt").mkdir()
+
+    discovery = discover_files((root,), "*.txt")
+    pages, rejects = read_pages(discovery.files, MAX_BYTES)
+
+    assert pages["source_path"].to_list() == ["good.txt"]
+    messages = dict(rejects.select("source_path", "message").rows())
+    assert set(rejects["reason"]) == {"not_a_file"}
+    assert "named pipe" in messages["pipe.txt"]
+    assert "directory" in messages["dir.txt"]
+
+
+def test_a_file_that_says_it_is_empty_is_still_held_to_the_size_limit(tmp_path: Path) -> None:
+    # /proc files report size 0 whatever they hold.
+    environ = Path("/proc/self/environ")
+    if environ.stat().st_size != 0 or len(environ.read_bytes()) < 20:
+        pytest.skip("no /proc file of size 0 with content here")
+    files = pl.DataFrame(
+        {"source_path": ["environ.txt"], "path": [str(environ)]},
+    )
+
+    pages, rejects = read_pages(files, 16)
+
+    assert pages.is_empty()
+    assert rejects.select("source_path", "reason", "size_bytes").rows() == [
+        ("environ.txt", "too_large", 17)
+    ]
