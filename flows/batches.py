@@ -147,7 +147,9 @@ def load_pages(
     batch_name: str,
 ) -> LoadedBatch:
     """Validate and load `pages`, with their parse and entity results from `pending`."""
-    no_pages = pl.DataFrame(schema={"source_path": pl.String(), "sha256": pl.String()})
+    no_pages = pl.DataFrame(
+        schema={"source": pl.String(), "source_path": pl.String(), "sha256": pl.String()}
+    )
     nothing = LoadedBatch(
         0, no_pages, pl.DataFrame(schema=extract.REJECT_SCHEMA), schema.empty("entity")
     )

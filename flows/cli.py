@@ -48,6 +48,17 @@ InputOption = Annotated[
         show_default=False,
     ),
 ]
+SourceOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--source",
+        "-s",
+        help="Name of the crawl each --input folder holds, in the same order (one per folder). "
+        "A page is its crawl and its path in the folder: the same path in another crawl is "
+        "another page. Default: NEWSFLOW_SOURCE, else each folder's own name.",
+        show_default=False,
+    ),
+]
 WarehouseOption = Annotated[
     Path | None,
     typer.Option(
@@ -123,6 +134,7 @@ PatternOption = Annotated[
 @app.command()
 def run(
     input_dirs: InputOption = None,
+    source: SourceOption = None,
     warehouse: WarehouseOption = None,
     pattern: PatternOption = None,
     batch_size: BatchSizeOption = None,
@@ -135,6 +147,7 @@ def run(
     """Ingest new and changed page files: parse, extract entities, validate, and publish."""
     settings = _settings(
         inputs=input_dirs,
+        source_names=source,
         warehouse=warehouse,
         pattern=pattern,
         batch_size=batch_size,
@@ -150,6 +163,7 @@ def run(
     summary = _run_flow(
         lambda: ingest(
             inputs=[str(folder) for folder in settings.inputs],
+            sources=list(settings.source_names),
             warehouse=str(settings.warehouse),
             batch_size=settings.batch_size,
             pattern=settings.pattern,
@@ -301,13 +315,15 @@ def _refuse_if_busy(warehouse: Path, wait: bool) -> None:
     """
     if wait:
         return
-    from flows.warehouse import WarehouseBusyError, WriterLock
+    from flows.warehouse import WarehouseBusyError, WriterLock, storage_error
 
     try:
         with WriterLock(warehouse):
             pass
     except WarehouseBusyError as error:
         _fail(str(error), code=EXIT_BUSY)
+    except OSError as error:
+        _fail(str(storage_error(error, warehouse) or error))
 
 
 def _quiet_prefect(verbose: bool) -> None:

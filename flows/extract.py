@@ -18,6 +18,7 @@ from flows.schema import polars_schema
 
 DISCOVERED_SCHEMA = pl.Schema(
     {
+        "source": pl.String(),
         "input_root": pl.String(),
         "source_path": pl.String(),
         "path": pl.String(),
@@ -29,6 +30,7 @@ DISCOVERED_SCHEMA = pl.Schema(
 # What the warehouse knows of each file: its manifest row, and the page it loaded, if any.
 KNOWN_FILE_SCHEMA = pl.Schema(
     {
+        "source": pl.String(),
         "source_path": pl.String(),
         "size_bytes": pl.Int64(),
         "modified_at": pl.Datetime("us"),
@@ -39,6 +41,7 @@ KNOWN_FILE_SCHEMA = pl.Schema(
 )
 PAGE_SCHEMA = pl.Schema(
     {
+        "source": pl.String(),
         "source_path": pl.String(),
         "size_bytes": pl.Int64(),
         "modified_at": pl.Datetime("us"),
@@ -92,22 +95,27 @@ class Decoded:
     message: str | None = None
 
 
-def discover_files(inputs: tuple[Path, ...], pattern: str) -> Discovery:
+def discover_files(
+    inputs: tuple[Path, ...], pattern: str, names: tuple[str, ...] | None = None
+) -> Discovery:
     """List every entry named like a page under `inputs`, recursively, sorted by relative path.
 
-    Directories and broken links named like a page are listed too: reading them fails and
-    they are quarantined, so that nothing that looks like a page goes unaccounted for. So is
-    a folder that cannot be listed, since its pages would otherwise go unseen in silence.
+    Each folder's files belong to its source: its name in `names` (default: the folder's own
+    name). Directories and broken links named like a page are listed too: reading them fails
+    and they are quarantined, so that nothing that looks like a page goes unaccounted for. So
+    is a folder that cannot be listed, since its pages would otherwise go unseen in silence.
     """
-    rows: list[tuple[str, str, str, int | None, int | None]] = []
+    rows: list[tuple[str, str, str, str, int | None, int | None]] = []
     unlistable: list[dict] = []
     ignored = 0
-    for root in inputs:
+    names = names or tuple(root.name for root in inputs)
+    for source, root in zip(names, inputs, strict=True):
 
-        def cannot_list(error: OSError, root: Path = root) -> None:
+        def cannot_list(error: OSError, root: Path = root, source: str = source) -> None:
             folder = Path(error.filename)
             unlistable.append(
                 {
+                    "source": source,
                     "source_path": folder.relative_to(root).as_posix(),
                     "reason": "unreadable",
                     "message": f"The folder cannot be listed ({error.strerror}); the pages in "
@@ -126,10 +134,11 @@ def discover_files(inputs: tuple[Path, ...], pattern: str) -> Discovery:
                 path = Path(folder, name)
                 hostile = _hostile_entry(root, path)
                 if hostile is not None:
-                    unlistable.append(hostile)
+                    unlistable.append({"source": source, **hostile})
                     continue
                 size, mtime = _stat_or_none(path)
-                rows.append((str(root), path.relative_to(root).as_posix(), str(path), size, mtime))
+                relative = path.relative_to(root).as_posix()
+                rows.append((source, str(root), relative, str(path), size, mtime))
     # Sorted by relative path, not in walk order (which lists a folder's files before its
     # sub-folders); the stable sort keeps the input folders in the order given.
     found = (
@@ -139,10 +148,11 @@ def discover_files(inputs: tuple[Path, ...], pattern: str) -> Discovery:
             orient="row",
         )
         .with_columns(pl.col("modified_at").cast(pl.Datetime("us")))
-        .sort("source_path", maintain_order=True)
+        .sort("source", "source_path", maintain_order=True)
     )
-    # A page is known by its path relative to its input folder: the first folder given wins.
-    first = pl.col("source_path").is_first_distinct()
+    # A page is known by its source and its path in the folder: when two folders of one
+    # source name hold the same path, the first folder given wins.
+    first = pl.struct("source", "source_path").is_first_distinct()
     rejects = pl.concat(
         [_duplicate_rejects(found.filter(~first)), pl.DataFrame(unlistable, schema=REJECT_SCHEMA)]
     )
@@ -196,12 +206,14 @@ def _duplicate_rejects(duplicates: pl.DataFrame) -> pl.DataFrame:
         "source_path",
         reason=pl.lit("duplicate_path"),
         message=pl.format(
-            "An earlier input folder has a file at the same relative path; {} was not read. "
-            "Give each crawl folder its own sub-folder.",
+            "An earlier input folder of source {} has a file at the same relative path; {} "
+            "was not read. Give each crawl folder its own name (--source).",
+            "source",
             "path",
         ),
         size_bytes=pl.lit(None, dtype=pl.Int64()),
         sha256=pl.lit(None, dtype=pl.String()),
+        source="source",
     )
 
 
@@ -231,8 +243,8 @@ def split_unchanged(
     """
     trusted = known.filter(
         (pl.col("sha256") == pl.col("loaded_sha256")) & (pl.col("parser_version") == parser_version)
-    ).select("source_path", "size_bytes", "modified_at")
-    keys = ["source_path", "size_bytes", "modified_at"]
+    ).select("source", "source_path", "size_bytes", "modified_at")
+    keys = ["source", "source_path", "size_bytes", "modified_at"]
     unchanged = files.join(trusted, on=keys, how="semi")
     return files.join(trusted, on=keys, how="anti"), unchanged
 
@@ -266,12 +278,14 @@ def read_pages(files: pl.DataFrame, max_file_bytes: int) -> tuple[pl.DataFrame, 
     """Read and decode `files`; return (pages, rejects), every file in exactly one of them."""
     pages: list[dict] = []
     rejects: list[dict] = []
-    for source_path, path in files.select("source_path", "path").iter_rows():
+    if "source" not in files.columns:
+        files = files.with_columns(source=pl.lit(""))
+    for source, source_path, path in files.select("source", "source_path", "path").iter_rows():
         page, reject = _read_one(source_path, Path(path), max_file_bytes)
         if page is not None:
-            pages.append(page)
+            pages.append({"source": source, **page})
         else:
-            rejects.append(reject)
+            rejects.append({"source": source, **reject})
     return (
         pl.DataFrame(pages, schema=PAGE_SCHEMA),
         pl.DataFrame(rejects, schema=REJECT_SCHEMA),
@@ -384,6 +398,6 @@ def _stat(path: Path) -> os.stat_result | tuple[str, str]:
 def drop_unchanged(pages: pl.DataFrame, known: pl.DataFrame, parser_version: str) -> pl.DataFrame:
     """Keep the pages whose content or parser changed since they were loaded."""
     current = known.filter(pl.col("parser_version") == parser_version).select(
-        "source_path", "sha256"
+        "source", "source_path", "sha256"
     )
-    return pages.join(current, on=["source_path", "sha256"], how="anti")
+    return pages.join(current, on=["source", "source_path", "sha256"], how="anti")

@@ -691,8 +691,8 @@ def worker_pool(workers: int) -> Iterator[Executor | None]:
 def parse_pages(
     pages: pl.DataFrame, pool: Executor | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Parse every page in `pages` (source_path, sha256, text), on the workers of `pool` when
-    one is given.
+    """Parse every page in `pages` (source, source_path, sha256, text), on the workers of
+    `pool` when one is given (without a source column, the source is empty).
 
     Returns (article, comment, rejects). Only a page with no text but its header and site
     chrome is rejected: text the parser cannot place is kept as the article's unsplit_text.
@@ -700,13 +700,17 @@ def parse_pages(
     # The worker processes import this module only to parse: DuckDB and the schema stay out.
     from flows.schema import polars_schema
 
-    rows = pages.select("source_path", "sha256", "text").rows()
+    if "source" not in pages.columns:
+        pages = pages.with_columns(source=pl.lit(""))
+    rows = pages.select("source", "source_path", "sha256", "text").rows()
     if pool is None or len(rows) < _MIN_PAGES_FOR_WORKERS:
         parts = [_parse_rows(rows)]
     else:
         size = -(-len(rows) // _CHUNKS_PER_BATCH)
         parts = list(pool.map(_parse_rows, [rows[i : i + size] for i in range(0, len(rows), size)]))
-    article_schema = {k: v for k, v in polars_schema("article").items() if k != "loaded_by_run"}
+    # The run sets who loaded a page, and the load which crawl's page it re-crawls.
+    later = ("loaded_by_run", "previous_article_id")
+    article_schema = {k: v for k, v in polars_schema("article").items() if k not in later}
     # The data-quality gate, not the parser, marks comments that break its rules.
     comment_schema = {k: v for k, v in polars_schema("comment").items() if k != "dq_flags"}
     return (
@@ -714,30 +718,34 @@ def parse_pages(
         pl.DataFrame([row for part in parts for row in part[1]], schema=comment_schema),
         pl.DataFrame(
             [row for part in parts for row in part[2]],
-            schema={"source_path": pl.String(), "sha256": pl.String()},
+            schema={"source": pl.String(), "source_path": pl.String(), "sha256": pl.String()},
         ),
     )
 
 
-def _parse_rows(rows: list[tuple[str, str, str]]) -> tuple[list[dict], list[dict], list[dict]]:
-    """Article, comment and reject rows of some pages (source_path, sha256, text)."""
+def _parse_rows(
+    rows: list[tuple[str, str, str, str]],
+) -> tuple[list[dict], list[dict], list[dict]]:
+    """Article, comment and reject rows of some pages (source, source_path, sha256, text)."""
     articles: list[dict] = []
     comments: list[dict] = []
     rejects: list[dict] = []
-    parsed_pages = parse_texts([text for _, _, text in rows])
-    for (source_path, sha256, _), parsed in zip(rows, parsed_pages, strict=True):
+    parsed_pages = parse_texts([text for *_, text in rows])
+    for (source, source_path, sha256, _), parsed in zip(rows, parsed_pages, strict=True):
         if (
             parsed.title is None
             and parsed.body is None
             and not parsed.comments
             and parsed.unsplit is None
         ):
-            rejects.append({"source_path": source_path, "sha256": sha256})
+            rejects.append({"source": source, "source_path": source_path, "sha256": sha256})
             continue
-        article_id = stable_id(source_path)
+        # A page is its crawl (source) and its path in it.
+        article_id = stable_id(source, source_path)
         articles.append(
             {
                 "article_id": article_id,
+                "source": source,
                 "source_path": source_path,
                 "title": parsed.title,
                 "body": parsed.body,

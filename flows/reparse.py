@@ -83,4 +83,5 @@ def _kept_rows(unparsable: pl.DataFrame) -> pl.DataFrame:
         ),
         size_bytes=pl.lit(None, dtype=pl.Int64()),
         sha256="sha256",
+        source="source",
     )

@@ -19,7 +19,7 @@ from flows.load import Candidate, Writer
 from flows.settings import Settings
 from flows.summary import RunSummary
 from flows.tasks import now, prepare_task, publish_task, report_task
-from flows.warehouse import WriterLock
+from flows.warehouse import WriterLock, storage_error
 
 
 @dataclass
@@ -61,6 +61,16 @@ def run_pages(source: PageSource[B], settings: Settings, wait: bool) -> RunSumma
     """Build the next warehouse version from `source`'s pages and publish it; on any failure
     discard it, leaving the published file as it was. With `wait`, wait for a run already
     writing the warehouse instead of failing."""
+    try:
+        return _run(source, settings, wait)
+    except Exception as error:
+        refused = storage_error(error, settings.warehouse)
+        if refused is None:
+            raise
+        raise refused from error
+
+
+def _run(source: PageSource[B], settings: Settings, wait: bool) -> RunSummary:
     started_at = now()
     summary = RunSummary(
         run_id=new_run_id(started_at), warehouse=settings.warehouse, kind=source.kind

@@ -21,6 +21,7 @@ TASK_RUNNERS = ("default", "dask")
 # The environment variable of each setting, and how its text becomes the setting's value.
 ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "inputs": ("NEWSFLOW_INPUT", lambda value: (Path(value),)),
+    "source_names": ("NEWSFLOW_SOURCE", lambda value: (value,)),
     "warehouse": ("NEWSFLOW_WAREHOUSE", Path),
     "pattern": ("NEWSFLOW_PATTERN", str),
     "batch_size": ("NEWSFLOW_BATCH_SIZE", int),
@@ -44,6 +45,9 @@ class Settings:
     """
 
     inputs: tuple[Path, ...] = (SAMPLE_INPUT,)
+    # The name of each input folder's crawl, in the order of `inputs`; none given: each
+    # folder's own name. With the path in the folder, it is what identifies a page.
+    source_names: tuple[str, ...] = ()
     warehouse: Path = DEFAULT_WAREHOUSE
     pattern: str = DEFAULT_PATTERN
     batch_size: int = DEFAULT_BATCH_SIZE
@@ -66,9 +70,23 @@ class Settings:
             raise SettingsError(
                 "--dask-address (or NEWSFLOW_DASK_ADDRESS) needs --task-runner dask"
             )
-        unique_inputs = dict.fromkeys(Path(path).resolve() for path in self.inputs)
-        object.__setattr__(self, "inputs", tuple(unique_inputs))
+        if self.source_names and len(self.source_names) != len(self.inputs):
+            raise SettingsError(
+                f"{len(self.source_names)} --source names for {len(self.inputs)} --input "
+                "folders: give one per folder, in the same order, or none"
+            )
+        if any(not name.strip() or name != name.strip() for name in self.source_names):
+            raise SettingsError("a --source name must be non-empty text without outer spaces")
+        names = self.source_names or tuple(Path(path).resolve().name for path in self.inputs)
+        unique = dict(zip((Path(path).resolve() for path in self.inputs), names, strict=True))
+        object.__setattr__(self, "inputs", tuple(unique))
+        object.__setattr__(self, "source_names", tuple(unique.values()))
         object.__setattr__(self, "warehouse", Path(self.warehouse).resolve())
+
+    @property
+    def sources(self) -> tuple[tuple[str, Path], ...]:
+        """(source name, folder) of every input folder, in the order given."""
+        return tuple(zip(self.source_names, self.inputs, strict=True))
 
     @property
     def data_docs(self) -> Path:
@@ -101,6 +119,7 @@ def resolve(environ: Mapping[str, str] | None = None, **given: Any) -> Settings:
         value = given.get(name)
         if value not in (None, "", [], ()):
             chosen[name] = tuple(Path(p) for p in value) if name == "inputs" else value
+            chosen[name] = tuple(value) if name == "source_names" else chosen[name]
         elif environ.get(variable):
             try:
                 chosen[name] = parse(environ[variable])

@@ -14,6 +14,8 @@ class RunSummary:
     run_id: str
     warehouse: Path
     kind: str = "ingest"
+    # The crawls (sources) the run read, by name.
+    sources: tuple[str, ...] = ()
     files_seen: int = 0
     files_loaded: int = 0
     files_unchanged: int = 0
@@ -30,6 +32,8 @@ class RunSummary:
     seconds: float = 0.0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     data_docs: Path | None = None
+    # What went wrong without failing the run (for example Data Docs it could not write).
+    warnings: list[str] = field(default_factory=list)
     # Seconds the flow spent in each stage, summed over the batches, in the order first met.
     # With Dask, parse and entities are the time the flow waited for the workers' results.
     stage_seconds: dict[str, float] = field(default_factory=dict)
@@ -89,7 +93,8 @@ def notes(summary: RunSummary) -> list[tuple[str, str]]:
             for reason, count in sorted(summary.quarantine_reasons.items())
         ),
         ("warehouse", str(summary.warehouse)),
-        ("Data Docs", str(summary.data_docs)),
+        *([("Data Docs", str(summary.data_docs))] if summary.data_docs else []),
+        *(("warning", warning) for warning in summary.warnings),
     ]
 
 

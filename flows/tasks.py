@@ -19,6 +19,7 @@ from flows import entities, extract, parse, quality
 from flows.load import Candidate, RunCounts
 from flows.settings import Settings
 from flows.summary import RunSummary, figures, notes, title
+from flows.warehouse import storage_error
 
 NEWSFLOW_VERSION = version("newsflow")
 
@@ -27,6 +28,8 @@ def _is_transient_io(task: Task, task_run: TaskRun, state: State) -> bool:
     """Retry a task only when it failed on I/O (a disk or share briefly unavailable); a
     bug or a data-quality failure would fail the same way again."""
     error = state.data if isinstance(state.data, BaseException) else None
+    if error is not None and storage_error(error, Path(".")) is not None:
+        return False  # a full disk or a read-only folder stays so for the next seconds
     return isinstance(error, OSError | duckdb.IOException)
 
 
@@ -57,7 +60,7 @@ Extracted = tuple[entities.Extraction, pl.DataFrame]
 # Stage frames are large and change every run: Prefect must not hash them for caching.
 @task(name="discover files", cache_policy=NO_CACHE)
 def discover_task(settings: Settings) -> extract.Discovery:
-    return extract.discover_files(settings.inputs, settings.pattern)
+    return extract.discover_files(settings.inputs, settings.pattern, settings.source_names)
 
 
 # Retried on I/O errors: it starts again from the published file.
@@ -108,7 +111,9 @@ def load_task(
     mention: pl.DataFrame,
     candidate_mention: pl.DataFrame,
 ) -> None:
-    page_rows = pages.join(article.select("source_path", "article_id"), on="source_path")
+    page_rows = pages.join(
+        article.select("source", "source_path", "article_id"), on=["source", "source_path"]
+    )
     candidate.writer.write_batch(
         run_id, page_rows.rename({"text": "raw_text"}), article, comment, mention, candidate_mention
     )
@@ -130,7 +135,7 @@ def publish_task(
     for a reparse run, which leaves the file manifest as it was.
     """
     writer = candidate.writer
-    writer.write_run(summary.run_id, entity, manifest, quarantine)
+    writer.write_run(summary.run_id, entity, manifest, quarantine, summary.sources)
     warehouse_rules = quality.warehouse_results(writer.run_checks())
     ledger.add(warehouse_rules)
     quality.require_passed(warehouse_rules)
@@ -157,7 +162,17 @@ def report_task(summary: RunSummary, ledger: quality.RunLedger, data_docs: Path)
     # A run that validated no page (nothing new) keeps the last Data Docs and never imports
     # Great Expectations, which takes seconds.
     if any(result.suite in quality.SUITES for result in ledger.results):
-        summary.data_docs = quality.shared_gate().build_data_docs(data_docs, summary.run_id)
+        try:
+            summary.data_docs = quality.shared_gate().build_data_docs(data_docs, summary.run_id)
+        except Exception as error:
+            # The run is published (or stopped) by now: a report it cannot write must not
+            # turn it into a failure.
+            summary.data_docs = None
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            summary.warnings.append(
+                f"the Data Docs could not be written to {data_docs} ({reason}); make that "
+                "folder writable (or move what is in its way) and the next run writes them"
+            )
     create_markdown_artifact(
         key="newsflow-run-report",
         markdown=quality.report_markdown(

@@ -38,6 +38,7 @@ def discovered(*rows: tuple[Path, str]) -> pl.DataFrame:
     return pl.DataFrame(
         [
             (
+                root.name,
                 str(root),
                 relative,
                 str(root / relative),
@@ -174,6 +175,20 @@ def test_discover_files_lists_a_directory_named_like_a_page(tmp_path: Path) -> N
     assert rejects.select("source_path", "reason").rows() == [("folder.txt", "not_a_file")]
 
 
+def test_discover_files_keeps_the_same_path_in_two_crawls_apart(tmp_path: Path) -> None:
+    first, second = tmp_path / "crawl-1", tmp_path / "crawl-2"
+    write(first / "site" / "page.txt", "first copy")
+    write(second / "site" / "page.txt", "second copy")
+
+    discovery = discover_files((first, second), "*.txt")
+
+    assert discovery.files.select("source", "source_path").rows() == [
+        ("crawl-1", "site/page.txt"),
+        ("crawl-2", "site/page.txt"),
+    ]
+    assert discovery.rejects.is_empty()
+
+
 def test_discover_files_rejects_a_relative_path_seen_in_an_earlier_folder(tmp_path: Path) -> None:
     first, second = tmp_path / "crawl-1", tmp_path / "crawl-2"
     write(first / "site" / "page.txt", "first copy")
@@ -181,11 +196,12 @@ def test_discover_files_rejects_a_relative_path_seen_in_an_earlier_folder(tmp_pa
     write(second / "site" / "page.txt", "second copy")
     write(second / "only-second.txt", "only in the second crawl")
 
-    discovery = discover_files((first, second), "*.txt")
+    # Two folders given one source name: one crawl, so one page per path.
+    discovery = discover_files((first, second), "*.txt", ("crawl", "crawl"))
 
     expected = discovered(
         (first, "only-first.txt"), (second, "only-second.txt"), (first, "site/page.txt")
-    )
+    ).with_columns(source=pl.lit("crawl"))
     assert_frame_equal(discovery.files, expected)
     assert discovery.rejects.select("source_path", "reason", "size_bytes").rows() == [
         ("site/page.txt", "duplicate_path", None)
@@ -357,10 +373,12 @@ def test_split_unchanged_reads_only_files_that_may_differ(
     file: tuple, manifest: tuple | None, loaded: tuple | None, read: bool
 ) -> None:
     files = pl.DataFrame(
-        [("/crawl", "a.txt", "/crawl/a.txt", *file)], schema=DISCOVERED_SCHEMA, orient="row"
+        [("crawl", "/crawl", "a.txt", "/crawl/a.txt", *file)],
+        schema=DISCOVERED_SCHEMA,
+        orient="row",
     )
     known = pl.DataFrame(
-        [("a.txt", *(manifest or (None, None, None)), *(loaded or (None, None)))],
+        [("crawl", "a.txt", *(manifest or (None, None, None)), *(loaded or (None, None)))],
         schema=KNOWN_FILE_SCHEMA,
         orient="row",
     )
@@ -390,6 +408,7 @@ def test_a_file_read_once_is_unchanged_by_its_stat_at_the_next_discovery(tmp_pat
     os.utime(page, ns=(1_700_000_000_123_456_789, 1_700_000_000_123_456_789))
     pages, _ = read_pages(discover_files((root,), "*.txt").files, MAX_BYTES)
     known = pages.select(
+        "source",
         "source_path",
         "size_bytes",
         "modified_at",
@@ -413,6 +432,7 @@ def test_drop_unchanged_keeps_new_changed_and_reparsed_pages() -> None:
     modified = datetime(2025, 3, 1, 12, 0)
     pages = pl.DataFrame(
         {
+            "source": ["crawl"] * 4,
             "source_path": ["same.txt", "edited.txt", "old-parser.txt", "new.txt"],
             "size_bytes": [10, 11, 12, 13],
             "modified_at": [modified] * 4,
@@ -423,6 +443,7 @@ def test_drop_unchanged_keeps_new_changed_and_reparsed_pages() -> None:
     )
     known = pl.DataFrame(
         {
+            "source": ["crawl"] * 4,
             "source_path": ["same.txt", "edited.txt", "old-parser.txt", "gone.txt"],
             "sha256": ["sha-same", "sha-edited-before", "sha-old-parser", "sha-gone"],
             "parser_version": ["2", "2", "1", "2"],
@@ -437,6 +458,7 @@ def test_drop_unchanged_keeps_new_changed_and_reparsed_pages() -> None:
 def test_drop_unchanged_keeps_everything_when_nothing_is_known() -> None:
     pages = pl.DataFrame(
         {
+            "source": ["crawl"],
             "source_path": ["a.txt"],
             "size_bytes": [1],
             "modified_at": [datetime(2025, 1, 1)],
@@ -446,7 +468,12 @@ def test_drop_unchanged_keeps_everything_when_nothing_is_known() -> None:
         schema=PAGE_SCHEMA,
     )
     known = pl.DataFrame(
-        schema={"source_path": pl.String(), "sha256": pl.String(), "parser_version": pl.String()}
+        schema={
+            "source": pl.String(),
+            "source_path": pl.String(),
+            "sha256": pl.String(),
+            "parser_version": pl.String(),
+        }
     )
 
     assert_frame_equal(drop_unchanged(pages, known, parser_version="1"), pages)
@@ -462,7 +489,7 @@ def test_a_file_name_that_is_not_utf8_is_quarantined_escaped(tmp_path: Path) -> 
     (Path(os.fsdecode(os.fsencode(root / "sub") + b"/caf\xe9.txt"))).write_text("page")
 
     discovery = discover_files((root,), "*.txt")
-    pages, rejects = read_pages(discovery.files, MAX_BYTES)
+    pages, _ = read_pages(discovery.files, MAX_BYTES)
 
     assert discovery.files["source_path"].to_list() == ["good.txt"]
     assert discovery.rejects.select("source_path", "reason").rows() == [
