@@ -68,6 +68,10 @@ class Writer:
     def count_stored_pages(self) -> int:
         return int(self._row(sql("load/stored_page_count"))[0])
 
+    def count_stale_pages(self, parser_version: str) -> int:
+        """How many articles a parser other than `parser_version` made."""
+        return int(self._row(sql("load/stale_page_count"), [parser_version])[0])
+
     def write_batch(
         self,
         run_id: str,

@@ -23,6 +23,8 @@ class RunSummary:
     files_ignored: int = 0
     files_missing: int = 0
     pages_reparsed: int = 0
+    # Articles an older parser made whose files the run did not read again.
+    stale_pages: int = 0
     articles: int = 0
     comments: int = 0
     entities: int = 0
@@ -91,6 +93,17 @@ def notes(summary: RunSummary) -> list[tuple[str, str]]:
         *(
             (f"quarantined as {reason}", f"{count:,} (see the quarantine table)")
             for reason, count in sorted(summary.quarantine_reasons.items())
+        ),
+        *(
+            [
+                (
+                    "parsed by an older parser",
+                    f"{summary.stale_pages:,} pages whose files this run did not read; run "
+                    "`newsflow reparse` to parse them with this version",
+                )
+            ]
+            if summary.stale_pages
+            else []
         ),
         ("warehouse", str(summary.warehouse)),
         *([("Data Docs", str(summary.data_docs))] if summary.data_docs else []),

@@ -3,7 +3,6 @@
 from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -16,12 +15,11 @@ from prefect.client.schemas.objects import State, TaskRun
 from prefect.tasks import exponential_backoff
 
 from flows import entities, extract, parse, quality
+from flows.build import newsflow_version
 from flows.load import Candidate, RunCounts
 from flows.settings import Settings
 from flows.summary import RunSummary, figures, notes, title
 from flows.warehouse import storage_error
-
-NEWSFLOW_VERSION = version("newsflow")
 
 
 def _is_transient_io(task: Task, task_run: TaskRun, state: State) -> bool:
@@ -142,6 +140,7 @@ def publish_task(
     summary.dq_result = ledger.status()
     summary.rules_checked = len(ledger.results)
     writer.write_dq_results(ledger.frame())
+    summary.stale_pages = writer.count_stale_pages(parse.PARSER_VERSION)
     counts = RunCounts(
         files_seen=summary.files_seen,
         files_loaded=summary.files_loaded,
@@ -151,7 +150,7 @@ def publish_task(
         kind=summary.kind,
     )
     return candidate.publish(
-        summary.run_id, started_at, now(), counts, summary.dq_result, NEWSFLOW_VERSION
+        summary.run_id, started_at, now(), counts, summary.dq_result, newsflow_version()
     )
 
 

@@ -2,10 +2,10 @@
 
 import re
 from datetime import UTC, datetime
-from importlib.metadata import version
 
 import duckdb
 
+from flows.build import newsflow_version
 from flows.schema import create_tables
 from flows.sqlfiles import SQL_DIR, sql
 
@@ -87,15 +87,15 @@ def upgrade(con: duckdb.DuckDBPyConnection) -> list[str]:
     """
     current = current_version(con)
     latest = latest_version()
-    newsflow_version = version("newsflow")
+    built = newsflow_version()
     if current is None:
         create_tables(con)
-        _record(con, latest, "created", newsflow_version)
+        _record(con, latest, "created", built)
         return []
     if current > latest:
         raise SchemaVersionError(
             f"the warehouse has schema version {current}, newer than this newsflow "
-            f"({newsflow_version}, schema version {latest}) knows; upgrade newsflow"
+            f"({built}, schema version {latest}) knows; upgrade newsflow"
         )
     applied = []
     con.execute(sql("schema/schema_version"))
@@ -103,7 +103,7 @@ def upgrade(con: duckdb.DuckDBPyConnection) -> list[str]:
         con.execute("begin")
         try:
             con.execute(sql(f"migrations/{name}"))
-            _record(con, number, name, newsflow_version)
+            _record(con, number, name, built)
             con.execute("commit")
         except Exception:
             con.execute("rollback")
