@@ -214,6 +214,51 @@ def reparse(
 
 
 @app.command()
+def prune(
+    warehouse: WarehouseOption = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source",
+            "-s",
+            help="Only pages of this crawl (repeat for several). Default: every crawl.",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the pages that would go; remove nothing.")
+    ] = False,
+    wait: WaitOption = False,
+) -> None:
+    """Remove the pages whose files are gone (source_file.status missing: the latest run that
+    read their crawl did not find them), with their comments and mentions. Publishes like a
+    run: all or nothing."""
+    from flows.prune import PruneCheckError, missing_pages
+    from flows.prune import prune as prune_pages
+    from flows.warehouse import WarehouseBusyError, WarehouseStorageError
+
+    settings = _settings(warehouse=warehouse)
+    _check(settings.require_warehouse)
+    sources = tuple(source or ())
+    try:
+        if dry_run:
+            found = missing_pages(settings.warehouse, sources)
+        else:
+            found = prune_pages(settings.warehouse, sources, wait)
+    except WarehouseBusyError as error:
+        _fail(str(error), code=EXIT_BUSY)
+    except (PruneCheckError, WarehouseStorageError) as error:
+        _fail(str(error))
+    table = Table("source", "path", "title", "last seen by run")
+    for row in found.pages.iter_rows(named=True):
+        table.add_row(row["source"], row["source_path"], row["title"] or "", row["last_seen_run"])
+    if found.pages.height:
+        Console().print(table)
+    verb = "would be removed (dry run)" if dry_run else f"removed by run {found.run_id}"
+    console.print(f"{found.pages.height:,} pages whose files are gone {verb}", highlight=False)
+
+
+@app.command()
 def serve(
     cron: Annotated[
         str | None,

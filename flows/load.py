@@ -68,6 +68,15 @@ class Writer:
     def count_stored_pages(self) -> int:
         return int(self._row(sql("load/stored_page_count"))[0])
 
+    def missing_pages(self, sources: tuple[str, ...] = ()) -> pl.DataFrame:
+        """The pages whose files are gone (sql/load/missing_page.sql), of `sources` or all."""
+        return self._con.sql(sql("load/missing_page"), params=[list(sources)] * 2).pl()
+
+    def prune(self, pages: pl.DataFrame) -> None:
+        """Remove every row of `pages` (source, source_path, article_id), in one transaction."""
+        staged = pages.select("source", "source_path", "article_id")
+        self._transaction({"pruned": staged}, [sql("load/prune_pages")])
+
     def count_stale_pages(self, parser_version: str) -> int:
         """How many articles a parser other than `parser_version` made."""
         return int(self._row(sql("load/stale_page_count"), [parser_version])[0])
