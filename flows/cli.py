@@ -1,6 +1,7 @@
 """The `newsflow` command line."""
 
 import os
+import time
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -31,6 +32,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(stderr=True)
+# When the command started: a run's time counts from here, not from when its flow began.
+COMMAND_STARTED = time.perf_counter()
 # "Try again later" (sysexits EX_TEMPFAIL): another run holds the warehouse's writer lock.
 EXIT_BUSY = 75
 # A file given on the command line cannot be used (as for a bad argument).
@@ -373,8 +376,9 @@ def _refuse_if_busy(warehouse: Path, wait: bool) -> None:
 
 def _quiet_prefect(verbose: bool) -> None:
     if not verbose:
-        # Failures are reported below in one line; Prefect would print a traceback.
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+        # Failures are reported below in one line; Prefect would print a traceback. Only the
+        # console is quieted: the run's logs still reach the Prefect server.
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     silence_teardown_noise()
 
 
@@ -383,7 +387,8 @@ def _run_flow(start: Callable[[], "RunSummary"], debug: bool) -> "RunSummary":
 
     try:
         with console.status("Starting Prefect and the data-quality gate…"):
-            return start()
+            summary = start()
+        return _with_start_up(summary)
     except WarehouseBusyError as error:
         if debug:
             raise
@@ -393,6 +398,16 @@ def _run_flow(start: Callable[[], "RunSummary"], debug: bool) -> "RunSummary":
             raise
         _fail(str(error))
     raise AssertionError("unreachable")
+
+
+def _with_start_up(summary: "RunSummary") -> "RunSummary":
+    """The run time as the user waited for it: from the command's start, Prefect's start-up
+    (a temporary server: seconds) included, shown as a stage of its own."""
+    waited = time.perf_counter() - COMMAND_STARTED
+    start_up = max(0.0, waited - summary.seconds)
+    summary.stage_seconds = {"start-up": start_up, **summary.stage_seconds}
+    summary.seconds = waited
+    return summary
 
 
 def _print_summary(summary: "RunSummary") -> None:

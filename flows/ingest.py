@@ -9,7 +9,7 @@ from prefect import flow
 from flows import extract, parse
 from flows.batches import LoadedBatch, batch_name
 from flows.load import Writer
-from flows.run import SourceBatch, run_pages
+from flows.run import SourceBatch, flow_run_name, run_pages
 from flows.settings import Settings, resolve
 from flows.summary import RunSummary
 from flows.tasks import discover_task, read_task
@@ -19,7 +19,7 @@ from flows.teardown import silence_teardown_noise
 silence_teardown_noise()
 
 
-@flow(name="ingest", log_prints=True)
+@flow(name="ingest", flow_run_name=flow_run_name, log_prints=True)
 def ingest(
     inputs: list[str] | None = None,
     warehouse: str | None = None,
@@ -107,7 +107,10 @@ class FileSource:
         unparsable = _unparsable_rows(result.unparsable, self.loaded)
         self.rejected.extend([batch.unreadable, unparsable, result.failed])
         set_aside = pl.concat(
-            [result.unparsable, result.failed.select("source", "source_path", "sha256")]
+            [
+                result.unparsable.select("source", "source_path", "sha256"),
+                result.failed.select("source", "source_path", "sha256"),
+            ]
         )
         self.manifests.append(
             _manifest(summary.run_id, batch.read, batch.pages, batch.unreadable, set_aside)
@@ -134,16 +137,25 @@ class FileSource:
         return pl.concat(self.manifests), quarantine
 
 
+PARSE_TIMEOUT_MESSAGE = (
+    "Parsing this page took longer than its time budget (NEWSFLOW_PARSE_TIMEOUT) and was "
+    "stopped; rows of a version loaded before are kept. Check the file (`newsflow explain` "
+    "shows how it splits) and report it if it is a real page."
+)
+
+
 def _unparsable_rows(unparsable: pl.DataFrame, loaded: pl.DataFrame) -> pl.DataFrame:
-    """Quarantine rows for pages the parser made nothing of, saying whether rows of an earlier
-    version of the page stay in the warehouse."""
+    """Quarantine rows for pages the parser made nothing of or ran out of time on, saying
+    whether rows of an earlier version of the page stay in the warehouse."""
     had_rows = pl.struct("source", "source_path").is_in(
         loaded.select(pl.struct("source", "source_path")).to_series().implode()
     )
     return unparsable.select(
         "source_path",
-        reason=pl.lit("no_text"),
-        message=pl.when(had_rows)
+        "reason",
+        message=pl.when(pl.col("reason") == "parse_timeout")
+        .then(pl.lit(PARSE_TIMEOUT_MESSAGE))
+        .when(had_rows)
         .then(
             pl.lit(
                 "The new version of this page holds no article or comment text, only a header "

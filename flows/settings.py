@@ -15,6 +15,9 @@ DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "news.duckdb"
 DEFAULT_BATCH_SIZE = 2_000
 DEFAULT_PATTERN = "*.txt"
 DEFAULT_MAX_FILE_BYTES = 20 * 2**20
+# Seconds one page may take to parse: pages take milliseconds; a page built to make the parser
+# run away is set aside (parse_timeout) instead of holding up every run.
+DEFAULT_PARSE_TIMEOUT = 30.0
 # Where parse and entity extraction run: in the flow's process ("default"), or on Dask workers.
 TASK_RUNNERS = ("default", "dask")
 
@@ -27,6 +30,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "batch_size": ("NEWSFLOW_BATCH_SIZE", int),
     "max_file_bytes": ("NEWSFLOW_MAX_FILE_BYTES", int),
     "parse_workers": ("NEWSFLOW_PARSE_WORKERS", int),
+    "parse_timeout": ("NEWSFLOW_PARSE_TIMEOUT", float),
     "task_runner": ("NEWSFLOW_TASK_RUNNER", str),
     "dask_address": ("NEWSFLOW_DASK_ADDRESS", str),
 }
@@ -54,6 +58,7 @@ class Settings:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     # Processes that parse pages; 1 parses in the flow's own process.
     parse_workers: int = os.cpu_count() or 1
+    parse_timeout: float = DEFAULT_PARSE_TIMEOUT
     task_runner: str = "default"
     # Scheduler of a running Dask cluster; None starts a temporary local one of `parse_workers`
     # processes.
@@ -64,6 +69,8 @@ class Settings:
             raise SettingsError("batch size must be at least 1")
         if self.parse_workers < 1:
             raise SettingsError("parse workers must be at least 1")
+        if not self.parse_timeout > 0:
+            raise SettingsError("parse timeout must be more than 0 seconds")
         if self.task_runner not in TASK_RUNNERS:
             raise SettingsError(f"task runner must be one of {', '.join(TASK_RUNNERS)}")
         if self.dask_address and self.task_runner != "dask":

@@ -34,6 +34,8 @@ class RunSummary:
     seconds: float = 0.0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     data_docs: Path | None = None
+    # Warning rules that missed their threshold (suite.column: expectation).
+    broken_warnings: list[str] = field(default_factory=list)
     # What went wrong without failing the run (for example Data Docs it could not write).
     warnings: list[str] = field(default_factory=list)
     # Seconds the flow spent in each stage, summed over the batches, in the order first met.
@@ -90,6 +92,7 @@ def notes(summary: RunSummary) -> list[tuple[str, str]]:
     """Where the time went, why files were set aside, and where to look next."""
     return [
         ("time by stage", stage_times(summary)),
+        *(("warning rule broken", rule) for rule in summary.broken_warnings),
         *(
             (f"quarantined as {reason}", f"{count:,} (see the quarantine table)")
             for reason, count in sorted(summary.quarantine_reasons.items())

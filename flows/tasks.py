@@ -49,7 +49,7 @@ def retried_on_io(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
     )
 
 
-# article, comment, and the pages the parser made nothing of (source_path, sha256).
+# article, comment, and the pages the parser set aside (parse.REJECT_SCHEMA).
 Parsed = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]
 # What the entity stage found, and the texts it read.
 Extracted = tuple[entities.Extraction, pl.DataFrame]
@@ -74,8 +74,8 @@ def read_task(files: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl
 
 
 @task(name="parse pages", cache_policy=NO_CACHE)
-def parse_task(pages: pl.DataFrame, pool: Executor | None) -> Parsed:
-    return parse.parse_pages(pages, pool)
+def parse_task(pages: pl.DataFrame, pool: Executor | None, timeout: float | None = None) -> Parsed:
+    return parse.parse_pages(pages, pool, timeout)
 
 
 # Takes the parse task's whole result, so that on Dask it can be chained to its future.
@@ -139,6 +139,11 @@ def publish_task(
     quality.require_passed(warehouse_rules)
     summary.dq_result = ledger.status()
     summary.rules_checked = len(ledger.results)
+    summary.broken_warnings = [
+        f"{rule.suite}.{rule.column or '*'}: {rule.expectation} ({rule.observed_value})"
+        for rule in ledger.results
+        if rule.policy == "warn" and not rule.success
+    ]
     writer.write_dq_results(ledger.frame())
     summary.stale_pages = writer.count_stale_pages(parse.PARSER_VERSION)
     counts = RunCounts(

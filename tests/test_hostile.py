@@ -3,18 +3,22 @@ read-only folder, a foreign DuckDB file, an unwritable Data Docs folder (issue 1
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
 from flows.ingest import ingest
+from flows.prune import missing_pages, prune
 from flows.warehouse import WarehouseStorageError
 
 NEWSFLOW = Path(sys.executable).with_name("newsflow")
+pytestmark = pytest.mark.usefixtures("prefect_server")
 SECRET = "NEWSFLOW_TEST_SECRET=hunter2"
 
 
@@ -137,6 +141,11 @@ def test_an_unwritable_data_docs_folder_warns_after_a_published_run(
     warehouse.parent.mkdir(parents=True)
     # A file where the folder should be: no account, root included, can write into it.
     warehouse.with_name("news_data_docs").write_text("in the way")
+    # Three of five pages without comments: the warning rule on n_comments (mostly 0.5) breaks.
+    for number in range(3):
+        (sample_pages / f"quiet{number}.txt").write_text(
+            f"Quiet Page {number}\n\nThe council met and nothing happened at all.\n"
+        )
 
     result = newsflow(prefect_env, *run_args(sample_pages, warehouse))
 
@@ -144,8 +153,36 @@ def test_an_unwritable_data_docs_folder_warns_after_a_published_run(
     stderr = " ".join(result.stderr.split())
     assert "warning: the Data Docs could not be written to" in stderr
     assert "Traceback" not in result.stderr
+    assert "warning rule broken: article.n_comments: expect_column_values_to_be_between" in stderr
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        assert con.execute("select count(*) from article").fetchone() == (2,)
+        assert con.execute("select count(*) from article").fetchone() == (5,)
+        (run_id,) = con.execute("select run_id from ingest_run").fetchone()
+    assert f"run {run_id}" in result.stdout
+    # The Prefect flow run carries the run's id, and its logs reached the server although
+    # the command ran without --verbose.
+    flow_run, logs = prefect_run_and_logs(run_id)
+    assert flow_run.state is not None and flow_run.state.is_completed()
+    assert logs, "no log of the run reached the Prefect server"
+
+
+def prefect_run_and_logs(name: str) -> tuple[Any, list[Any]]:
+    """The Prefect flow run called `name`, and its log lines on the server."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterName,
+        LogFilter,
+        LogFilterFlowRunId,
+    )
+
+    with get_client(sync_client=True) as client:
+        (flow_run,) = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name]))
+        )
+        logs = client.read_logs(
+            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run.id]))
+        )
+    return flow_run, logs
 
 
 @pytest.mark.parametrize(
@@ -197,3 +234,89 @@ def test_a_read_only_folder_fails_in_one_line(
 
     assert result.returncode == 1
     assert f"{small_disk} is on a read-only file system" in one_line(result)
+
+
+def articles_of(warehouse: Path) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(
+            "select source, source_path, title, article_id, previous_article_id from article "
+            "order by source"
+        ).fetchall()
+
+
+def test_crawl_folders_keep_their_own_pages_and_a_recrawl_links_to_the_one_before(
+    sample_pages: Path, warehouse: Path, tmp_path: Path
+):
+    first, other = sorted(sample_pages.iterdir())
+    crawls = {name: tmp_path / name for name in ("nov", "dec", "jan")}
+    for folder in crawls.values():
+        folder.mkdir()
+    shutil.copy(first, crawls["nov"] / "page1.txt")
+    shutil.copy(other, crawls["dec"] / "page1.txt")  # another article at the same path
+    shutil.copy(first, crawls["jan"] / "page1.txt")  # November's article crawled again
+
+    for name in ("nov", "dec", "jan"):
+        ingest(inputs=[str(crawls[name])], warehouse=str(warehouse))
+
+    (dec, jan, nov) = articles_of(warehouse)
+    assert [row[:2] for row in (dec, jan, nov)] == [
+        ("dec", "page1.txt"),
+        ("jan", "page1.txt"),
+        ("nov", "page1.txt"),
+    ]
+    assert dec[2] != nov[2] == jan[2]
+    # January's page is November's article again: linked to it, not put in its place.
+    assert (nov[4], dec[4], jan[4]) == (None, None, nov[3])
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        comments = dict(
+            con.execute(
+                "select a.source, count(*) from comment join article a using (article_id) "
+                "group by all"
+            ).fetchall()
+        )
+        status = con.execute("select distinct status from source_file").fetchall()
+    assert comments == {"nov": 30, "dec": 14, "jan": 30}
+    assert status == [("loaded",)]  # a run on one crawl marks no other crawl's file missing
+
+    # November's file renamed: the old name is missing, and prune removes it after a listing.
+    (crawls["nov"] / "page1.txt").rename(crawls["nov"] / "renamed.txt")
+    ingest(inputs=[str(crawls["nov"])], warehouse=str(warehouse))
+    listed = missing_pages(warehouse)
+    assert listed.pages.select("source", "source_path").rows() == [("nov", "page1.txt")]
+    assert len(articles_of(warehouse)) == 4
+
+    pruned = prune(warehouse)
+
+    assert pruned.pages.select("source", "source_path").rows() == [("nov", "page1.txt")]
+    after = articles_of(warehouse)
+    assert [row[:2] for row in after] == [
+        ("dec", "page1.txt"),
+        ("jan", "page1.txt"),
+        ("nov", "renamed.txt"),
+    ]
+    assert missing_pages(warehouse).pages.is_empty()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        kinds = [kind for (kind,) in con.execute("select kind from ingest_run order by run_id")]
+        orphans = con.execute(
+            "select count(*) from comment where article_id not in (select article_id from article)"
+        ).fetchone()
+    assert kinds == ["ingest"] * 4 + ["prune"]
+    assert orphans == (0,)
+
+
+def test_pages_loaded_before_sources_had_names_are_adopted_not_loaded_twice(
+    sample_pages: Path, warehouse: Path
+):
+    ingest(inputs=[str(sample_pages)], warehouse=str(warehouse))
+    # As migration 005 leaves a warehouse of schema version 4: no source names, old keys.
+    with duckdb.connect(str(warehouse)) as con:
+        for table in ("source_file", "article", "page"):
+            con.execute(f"update {table} set source = ''")
+    keys_before = {row[1]: row[3] for row in articles_of(warehouse)}
+
+    summary = ingest(inputs=[str(sample_pages)], warehouse=str(warehouse))
+
+    assert (summary.files_unchanged, summary.files_loaded, summary.articles) == (2, 0, 2)
+    after = articles_of(warehouse)
+    assert {row[0] for row in after} == {"pages"}
+    assert {row[1]: row[3] for row in after} == keys_before

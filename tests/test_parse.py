@@ -310,7 +310,11 @@ def test_fixture_page(name: str) -> None:
 # parse_pages
 
 ARTICLE_SCHEMA = pl.Schema(
-    {name: dtype for name, dtype in polars_schema("article").items() if name != "loaded_by_run"}
+    {
+        name: dtype
+        for name, dtype in polars_schema("article").items()
+        if name not in ("loaded_by_run", "previous_article_id")
+    }
 )
 PAGE_WITH_COMMENTS = """\
 MAY 2024
@@ -385,6 +389,7 @@ def test_parse_pages_splits_pages_into_articles_comments_and_rejects() -> None:
     expected_article = pl.DataFrame(
         {
             "article_id": [market_id, library_id],
+            "source": ["", ""],
             "source_path": ["market.txt", "library.txt"],
             "title": [
                 "Night Market Returns To The Old Square",
@@ -424,7 +429,7 @@ def test_parse_pages_splits_pages_into_articles_comments_and_rejects() -> None:
     )
     assert_frame_equal(comment.drop("comment_id"), expected_comment)
     assert comment["comment_id"].n_unique() == 2
-    assert_frame_equal(rejects, pages_frame(("chrome.txt", "sha-chrome", "")).drop("text"))
+    assert rejects.rows() == [("", "chrome.txt", "sha-chrome", "no_text")]
 
 
 def test_parse_pages_ids_are_stable_across_calls_and_content_changes() -> None:
@@ -481,7 +486,7 @@ def test_parse_pages_rejects_only_a_page_with_no_text_but_header_and_chrome(text
 
     assert article.is_empty()
     assert comment.is_empty()
-    assert rejects.rows() == [("empty.txt", "sha-empty")]
+    assert rejects.rows() == [("", "empty.txt", "sha-empty", "no_text")]
 
 
 def test_comment_id_survives_new_comments_above_it() -> None:
@@ -677,3 +682,22 @@ def test_lines_of_only_invisible_characters_are_blank(blank: str) -> None:
         (c.author, c.body) for c in plain.comments
     ]
     assert len(parsed.comments) == 2
+
+
+def test_a_page_over_its_time_budget_is_set_aside_and_the_others_parse() -> None:
+    # About 4 MB of paragraphs: seconds to parse, far over a budget of half a second,
+    # while the small pages take milliseconds each.
+    paragraph = "The council met on Friday and talked about the harbour fees for boats."
+    huge = "Harbour Fees\n\n" + "\n\n\n".join([paragraph] * 50_000) + "\n"
+    pages = pages_frame(
+        ("market.txt", "sha-market", PAGE_WITH_COMMENTS),
+        ("huge.txt", "sha-huge", huge),
+        ("library.txt", "sha-library", PAGE_WITHOUT_COMMENTS),
+    )
+
+    article, comment, rejects = parse_pages(pages, timeout=0.5)
+
+    assert rejects.rows() == [("", "huge.txt", "sha-huge", "parse_timeout")]
+    assert article["source_path"].to_list() == ["market.txt", "library.txt"]
+    assert comment.height == 2
+    assert_frame_equal(article, parse_pages(pages.filter(pl.col("sha256") != "sha-huge"))[0])

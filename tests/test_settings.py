@@ -29,6 +29,7 @@ CASES = {
     "NEWSFLOW_PATTERN": ("pattern", "*.page", "*.page", "*.htm"),
     "NEWSFLOW_MAX_FILE_BYTES": ("max_file_bytes", "1024", 1024, 2048),
     "NEWSFLOW_PARSE_WORKERS": ("parse_workers", "3", 3, 1),
+    "NEWSFLOW_PARSE_TIMEOUT": ("parse_timeout", "2.5", 2.5, 60.0),
     "NEWSFLOW_TASK_RUNNER": ("task_runner", "dask", "dask", "default"),
     "NEWSFLOW_SOURCE": ("source_names", "crawl-2026-11", ("crawl-2026-11",), ("cli-name",)),
 }
