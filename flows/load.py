@@ -251,7 +251,18 @@ class Candidate:
         current schema."""
         file = NextVersion.prepare(published, run_id)
         try:
-            return cls(file, Writer.open(file.path))
+            try:
+                return cls(file, Writer.open(file.path))
+            except duckdb.InvalidInputException as error:
+                if "storage version" not in str(error) or not _holds_nothing(file.path):
+                    raise ForeignWarehouseError(
+                        f"is not in the DuckDB 1.5 storage format newsflow writes, and holds "
+                        f"tables ({str(error).splitlines()[0]}); newsflow leaves it untouched. "
+                        "Give --warehouse a new file name or the path of a newsflow warehouse"
+                    ) from None
+                # An empty database a newer DuckDB created: nothing to keep, start afresh.
+                file.discard()
+                return cls(file, Writer.open(file.path))
         except ForeignWarehouseError as error:
             file.discard()
             raise ForeignWarehouseError(f"{published} {error}") from None
@@ -295,6 +306,13 @@ class Candidate:
         with contextlib.suppress(duckdb.Error):
             self.writer.close()
         self.file.discard()
+
+
+def _holds_nothing(path: Path) -> bool:
+    """Whether the DuckDB file at `path` holds no table or view of its own."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        ((count,),) = con.execute(sql("checks/object_count")).fetchall()
+    return count == 0
 
 
 def _inserts(*tables: str) -> list[str]:

@@ -160,8 +160,9 @@ def publish_task(
 
 
 @task(name="report data quality", cache_policy=NO_CACHE)
-def report_task(summary: RunSummary, ledger: quality.RunLedger, data_docs: Path) -> Path:
-    """Rebuild the Data Docs and publish the run report as versioned Prefect artifacts."""
+def report_task(summary: RunSummary, ledger: quality.RunLedger, data_docs: Path) -> Path | None:
+    """Rebuild the Data Docs and publish the run report as versioned Prefect artifacts; return
+    the Data Docs index page, None when it could not be written."""
     summary.data_docs = data_docs / "index.html"
     # A run that validated no page (nothing new) keeps the last Data Docs and never imports
     # Great Expectations, which takes seconds.

@@ -103,30 +103,54 @@ def test_hostile_files_are_quarantined_and_nothing_outside_the_input_is_read(
     assert leaked == (0,)
 
 
-def test_a_foreign_duckdb_file_is_refused_and_left_untouched(
-    sample_pages: Path, tmp_path: Path, prefect_env: dict[str, str]
-):
-    foreign = tmp_path / "shop.duckdb"
+def duckdb_file(path: Path, storage: str | None, *statements: str) -> Path:
+    """A DuckDB file as another program leaves it: in the 1.5 storage format or DuckDB 2's."""
     with duckdb.connect() as con:
-        con.execute(f"attach '{foreign}' as shop (storage_version 'v1.5.0')")
-        con.execute("create table shop.orders (id integer, total double)")
-        con.execute("insert into shop.orders values (1, 9.5)")
+        option = f" (storage_version '{storage}')" if storage else ""
+        con.execute(f"attach '{path}' as other{option}")
+        con.execute("use other")
+        for statement in statements:
+            con.execute(statement)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("storage", "said"),
+    [
+        pytest.param("v1.5.0", "is a DuckDB file of another application (tables orders", id="1.5"),
+        pytest.param(None, "is not in the DuckDB 1.5 storage format", id="2.0"),
+    ],
+)
+def test_a_foreign_duckdb_file_is_refused_and_left_untouched(
+    sample_pages: Path,
+    tmp_path: Path,
+    prefect_env: dict[str, str],
+    storage: str | None,
+    said: str,
+):
+    foreign = duckdb_file(
+        tmp_path / "shop.duckdb",
+        storage,
+        "create table orders (id integer, total double)",
+        "insert into orders values (1, 9.5)",
+    )
     before = digest(foreign)
 
     result = newsflow(prefect_env, *run_args(sample_pages, foreign))
 
     assert result.returncode == 1
-    line = one_line(result)
-    assert f"{foreign} is a DuckDB file of another application (tables orders" in line
+    assert f"{foreign} {said}" in one_line(result)
     assert digest(foreign) == before
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize(
+    "storage", [pytest.param("v1.5.0", id="1.5"), pytest.param(None, id="2.0")]
+)
 def test_an_empty_duckdb_file_becomes_a_warehouse(
-    sample_pages: Path, tmp_path: Path, prefect_env: dict[str, str]
+    sample_pages: Path, tmp_path: Path, prefect_env: dict[str, str], storage: str | None
 ):
-    empty = tmp_path / "empty.duckdb"
-    duckdb.connect(str(empty)).close()
+    empty = duckdb_file(tmp_path / "empty.duckdb", storage)
 
     result = newsflow(prefect_env, *run_args(sample_pages, empty))
 
