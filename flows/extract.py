@@ -112,18 +112,12 @@ def discover_files(
     for source, root in zip(names, inputs, strict=True):
 
         def cannot_list(error: OSError, root: Path = root, source: str = source) -> None:
-            folder = Path(error.filename)
-            unlistable.append(
-                {
-                    "source": source,
-                    "source_path": folder.relative_to(root).as_posix(),
-                    "reason": "unreadable",
-                    "message": f"The folder cannot be listed ({error.strerror}); the pages in "
-                    "it were not seen. Check its permissions.",
-                    "size_bytes": None,
-                    "sha256": None,
-                }
+            folder = Path(error.filename).relative_to(root).as_posix()
+            message = (
+                f"The folder cannot be listed ({error.strerror}); the pages in it were not "
+                "seen. Check its permissions."
             )
+            unlistable.append({"source": source, **_entry_reject(folder, "unreadable", message)})
 
         for folder, dirnames, filenames in os.walk(root, onerror=cannot_list):
             dirnames.sort()
