@@ -48,7 +48,8 @@ def batch_stages(
     def in_flow(pool: Executor | None) -> Callable[[pl.DataFrame], PendingBatch]:
         def start(batch: pl.DataFrame) -> PendingBatch:
             return PendingBatch(
-                lambda: parse_task(batch, pool), lambda parsed: entities_task(parsed, gazetteer)
+                lambda: parse_task(batch, pool, settings.parse_timeout),
+                lambda parsed: entities_task(parsed, gazetteer),
             )
 
         return start
@@ -67,7 +68,9 @@ def batch_stages(
                 # load_pages asks for nothing: submitting would only add idle task runs.
                 return in_flow(None)(batch)
             # Each worker parses its batch itself: a local pool would fight it for the cores.
-            parsed = runner.submit(parse_task, {"pages": batch, "pool": None})
+            parsed = runner.submit(
+                parse_task, {"pages": batch, "pool": None, "timeout": settings.parse_timeout}
+            )
             found = runner.submit(entities_task, {"parsed": parsed, "gazetteer": gazetteer})
             return PendingBatch(parsed.result, lambda _: found.result())
 
@@ -129,7 +132,7 @@ class LoadedBatch:
     """What became of a batch of pages."""
 
     loaded: int
-    # Pages the parser made nothing of (source_path, sha256).
+    # Pages the parser set aside (parse.REJECT_SCHEMA): no text, or over the time budget.
     unparsable: pl.DataFrame
     # Quarantine rows of the pages that broke a page-level data-quality rule.
     failed: pl.DataFrame
@@ -147,7 +150,7 @@ def load_pages(
     batch_name: str,
 ) -> LoadedBatch:
     """Validate and load `pages`, with their parse and entity results from `pending`."""
-    no_pages = pl.DataFrame(schema={"source_path": pl.String(), "sha256": pl.String()})
+    no_pages = pl.DataFrame(schema=parse.REJECT_SCHEMA)
     nothing = LoadedBatch(
         0, no_pages, pl.DataFrame(schema=extract.REJECT_SCHEMA), schema.empty("entity")
     )

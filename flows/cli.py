@@ -1,6 +1,7 @@
 """The `newsflow` command line."""
 
 import os
+import time
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -31,6 +32,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(stderr=True)
+# When the command started: a run's time counts from here, not from when its flow began.
+COMMAND_STARTED = time.perf_counter()
 # "Try again later" (sysexits EX_TEMPFAIL): another run holds the warehouse's writer lock.
 EXIT_BUSY = 75
 # A file given on the command line cannot be used (as for a bad argument).
@@ -45,6 +48,17 @@ InputOption = Annotated[
         "-i",
         help="Folder of page files, searched recursively. Repeat for several folders. "
         "Default: NEWSFLOW_INPUT, else the bundled sample pages.",
+        show_default=False,
+    ),
+]
+SourceOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--source",
+        "-s",
+        help="Name of the crawl each --input folder holds, in the same order (one per folder). "
+        "A page is its crawl and its path in the folder: the same path in another crawl is "
+        "another page. Default: NEWSFLOW_SOURCE, else each folder's own name.",
         show_default=False,
     ),
 ]
@@ -123,6 +137,7 @@ PatternOption = Annotated[
 @app.command()
 def run(
     input_dirs: InputOption = None,
+    source: SourceOption = None,
     warehouse: WarehouseOption = None,
     pattern: PatternOption = None,
     batch_size: BatchSizeOption = None,
@@ -135,6 +150,7 @@ def run(
     """Ingest new and changed page files: parse, extract entities, validate, and publish."""
     settings = _settings(
         inputs=input_dirs,
+        source_names=source,
         warehouse=warehouse,
         pattern=pattern,
         batch_size=batch_size,
@@ -151,6 +167,7 @@ def run(
     summary = _run_flow(
         lambda: ingest(
             inputs=[str(folder) for folder in settings.inputs],
+            sources=list(settings.source_names),
             warehouse=str(settings.warehouse),
             batch_size=settings.batch_size,
             pattern=settings.pattern,
@@ -199,6 +216,51 @@ def reparse(
         debug,
     )
     _print_summary(summary)
+
+
+@app.command()
+def prune(
+    warehouse: WarehouseOption = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source",
+            "-s",
+            help="Only pages of this crawl (repeat for several). Default: every crawl.",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the pages that would go; remove nothing.")
+    ] = False,
+    wait: WaitOption = False,
+) -> None:
+    """Remove the pages whose files are gone (source_file.status missing: the latest run that
+    read their crawl did not find them), with their comments and mentions. Publishes like a
+    run: all or nothing."""
+    from flows.prune import PruneCheckError, missing_pages
+    from flows.prune import prune as prune_pages
+    from flows.warehouse import WarehouseBusyError, WarehouseStorageError
+
+    settings = _settings(warehouse=warehouse)
+    _check(settings.require_warehouse)
+    sources = tuple(source or ())
+    try:
+        if dry_run:
+            found = missing_pages(settings.warehouse, sources)
+        else:
+            found = prune_pages(settings.warehouse, sources, wait)
+    except WarehouseBusyError as error:
+        _fail(str(error), code=EXIT_BUSY)
+    except (PruneCheckError, WarehouseStorageError) as error:
+        _fail(str(error))
+    table = Table("source", "path", "title", "last seen by run")
+    for row in found.pages.iter_rows(named=True):
+        table.add_row(row["source"], row["source_path"], row["title"] or "", row["last_seen_run"])
+    if found.pages.height:
+        Console().print(table)
+    verb = "would be removed (dry run)" if dry_run else f"removed by run {found.run_id}"
+    console.print(f"{found.pages.height:,} pages whose files are gone {verb}", highlight=False)
 
 
 @app.command()
@@ -329,13 +391,15 @@ def _refuse_if_busy(warehouse: Path, wait: bool) -> None:
     """
     if wait:
         return
-    from flows.warehouse import WarehouseBusyError, WriterLock
+    from flows.warehouse import WarehouseBusyError, WriterLock, storage_error
 
     try:
         with WriterLock(warehouse):
             pass
     except WarehouseBusyError as error:
         _fail(str(error), code=EXIT_BUSY)
+    except OSError as error:
+        _fail(str(storage_error(error, warehouse) or error))
 
 
 def _reuse_server() -> None:
@@ -347,8 +411,9 @@ def _reuse_server() -> None:
 
 def _quiet_prefect(verbose: bool) -> None:
     if not verbose:
-        # Failures are reported below in one line; Prefect would print a traceback.
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+        # Failures are reported below in one line; Prefect would print a traceback. Only the
+        # console is quieted: the run's logs still reach the Prefect server.
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     silence_teardown_noise()
 
 
@@ -357,7 +422,8 @@ def _run_flow(start: Callable[[], "RunSummary"], debug: bool) -> "RunSummary":
 
     try:
         with console.status("Starting Prefect and the data-quality gate…"):
-            return start()
+            summary = start()
+        return _with_start_up(summary)
     except WarehouseBusyError as error:
         if debug:
             raise
@@ -367,6 +433,16 @@ def _run_flow(start: Callable[[], "RunSummary"], debug: bool) -> "RunSummary":
             raise
         _fail(str(error))
     raise AssertionError("unreachable")
+
+
+def _with_start_up(summary: "RunSummary") -> "RunSummary":
+    """The run time as the user waited for it: from the command's start, Prefect's start-up
+    (a temporary server: seconds) included, shown as a stage of its own."""
+    waited = time.perf_counter() - COMMAND_STARTED
+    start_up = max(0.0, waited - summary.seconds)
+    summary.stage_seconds = {"start-up": start_up, **summary.stage_seconds}
+    summary.seconds = waited
+    return summary
 
 
 def _print_summary(summary: "RunSummary") -> None:

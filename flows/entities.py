@@ -573,11 +573,10 @@ def discover(texts: pl.DataFrame, gazetteer: Gazetteer) -> Discovery:
     )
     taken = set(gazetteer.entities["entity_id"])
     entity_ids = []
-    for name in votes["name"]:
-        entity_id = _slug(name)
+    for name, kind in votes.select("name", "type").iter_rows():
+        entity_id = discovered_id(name, kind)
         while entity_id in taken:
             entity_id += "-discovered"
-        taken.add(entity_id)
         entity_ids.append(entity_id)
     entity = conform(
         votes.with_columns(
@@ -672,8 +671,19 @@ def _clean(found: pl.DataFrame, gazetteer: Gazetteer) -> pl.DataFrame:
     )
 
 
-def _slug(name: str) -> str:
+def discovered_id(name: str, kind: str) -> str:
+    """The key of a discovered entity: the same for a name and type in every batch and run,
+    and another for any other name or type, in any script (`дамаск-…`, `ḥimṣ-…`)."""
+    import hashlib
     import unicodedata
 
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-") or "entity"
+    # Accents go (NFKD, then combining marks dropped); letters of every script stay.
+    folded = "".join(
+        char
+        for char in unicodedata.normalize("NFKD", name.casefold())
+        if not unicodedata.combining(char)
+    )
+    slug = re.sub(r"[\W_]+", "-", folded).strip("-")[:48].strip("-") or "entity"
+    # The slug alone is not unique (`Al Bab`, `Al-Bab`); the hash of name and type is.
+    digest = hashlib.sha256(f"{kind}\x1f{name}".encode()).hexdigest()[:8]
+    return f"{slug}-{digest}"

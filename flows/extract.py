@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from stat import S_ISBLK, S_ISCHR, S_ISDIR, S_ISFIFO, S_ISREG, S_ISSOCK
 
 import polars as pl
 
@@ -17,6 +18,7 @@ from flows.schema import polars_schema
 
 DISCOVERED_SCHEMA = pl.Schema(
     {
+        "source": pl.String(),
         "input_root": pl.String(),
         "source_path": pl.String(),
         "path": pl.String(),
@@ -28,6 +30,7 @@ DISCOVERED_SCHEMA = pl.Schema(
 # What the warehouse knows of each file: its manifest row, and the page it loaded, if any.
 KNOWN_FILE_SCHEMA = pl.Schema(
     {
+        "source": pl.String(),
         "source_path": pl.String(),
         "size_bytes": pl.Int64(),
         "modified_at": pl.Datetime("us"),
@@ -38,6 +41,7 @@ KNOWN_FILE_SCHEMA = pl.Schema(
 )
 PAGE_SCHEMA = pl.Schema(
     {
+        "source": pl.String(),
         "source_path": pl.String(),
         "size_bytes": pl.Int64(),
         "modified_at": pl.Datetime("us"),
@@ -91,30 +95,29 @@ class Decoded:
     message: str | None = None
 
 
-def discover_files(inputs: tuple[Path, ...], pattern: str) -> Discovery:
+def discover_files(
+    inputs: tuple[Path, ...], pattern: str, names: tuple[str, ...] | None = None
+) -> Discovery:
     """List every entry named like a page under `inputs`, recursively, sorted by relative path.
 
-    Directories and broken links named like a page are listed too: reading them fails and
-    they are quarantined, so that nothing that looks like a page goes unaccounted for. So is
-    a folder that cannot be listed, since its pages would otherwise go unseen in silence.
+    Each folder's files belong to its source: its name in `names` (default: the folder's own
+    name). Directories and broken links named like a page are listed too: reading them fails
+    and they are quarantined, so that nothing that looks like a page goes unaccounted for. So
+    is a folder that cannot be listed, since its pages would otherwise go unseen in silence.
     """
-    rows: list[tuple[str, str, str, int | None, int | None]] = []
+    rows: list[tuple[str, str, str, str, int | None, int | None]] = []
     unlistable: list[dict] = []
     ignored = 0
-    for root in inputs:
+    names = names or tuple(root.name for root in inputs)
+    for source, root in zip(names, inputs, strict=True):
 
-        def cannot_list(error: OSError, root: Path = root) -> None:
-            folder = Path(error.filename)
-            unlistable.append(
-                {
-                    "source_path": folder.relative_to(root).as_posix(),
-                    "reason": "unreadable",
-                    "message": f"The folder cannot be listed ({error.strerror}); the pages in "
-                    "it were not seen. Check its permissions.",
-                    "size_bytes": None,
-                    "sha256": None,
-                }
+        def cannot_list(error: OSError, root: Path = root, source: str = source) -> None:
+            folder = Path(error.filename).relative_to(root).as_posix()
+            message = (
+                f"The folder cannot be listed ({error.strerror}); the pages in it were not "
+                "seen. Check its permissions."
             )
+            unlistable.append({"source": source, **_entry_reject(folder, "unreadable", message)})
 
         for folder, dirnames, filenames in os.walk(root, onerror=cannot_list):
             dirnames.sort()
@@ -123,8 +126,13 @@ def discover_files(inputs: tuple[Path, ...], pattern: str) -> Discovery:
                     ignored += name in filenames
                     continue
                 path = Path(folder, name)
+                hostile = _hostile_entry(root, path)
+                if hostile is not None:
+                    unlistable.append({"source": source, **hostile})
+                    continue
                 size, mtime = _stat_or_none(path)
-                rows.append((str(root), path.relative_to(root).as_posix(), str(path), size, mtime))
+                relative = path.relative_to(root).as_posix()
+                rows.append((source, str(root), relative, str(path), size, mtime))
     # Sorted by relative path, not in walk order (which lists a folder's files before its
     # sub-folders); the stable sort keeps the input folders in the order given.
     found = (
@@ -134,14 +142,56 @@ def discover_files(inputs: tuple[Path, ...], pattern: str) -> Discovery:
             orient="row",
         )
         .with_columns(pl.col("modified_at").cast(pl.Datetime("us")))
-        .sort("source_path", maintain_order=True)
+        .sort("source", "source_path", maintain_order=True)
     )
-    # A page is known by its path relative to its input folder: the first folder given wins.
-    first = pl.col("source_path").is_first_distinct()
+    # A page is known by its source and its path in the folder: when two folders of one
+    # source name hold the same path, the first folder given wins.
+    first = pl.struct("source", "source_path").is_first_distinct()
     rejects = pl.concat(
         [_duplicate_rejects(found.filter(~first)), pl.DataFrame(unlistable, schema=REJECT_SCHEMA)]
     )
     return Discovery(files=found.filter(first), rejects=rejects, ignored=ignored)
+
+
+def _hostile_entry(root: Path, path: Path) -> dict | None:
+    """A quarantine row for an entry that must not be read, or None: a name that is not
+    UTF-8 text, or a link that leads out of the input folder."""
+    relative = path.relative_to(root).as_posix()
+    try:
+        relative.encode("utf-8")
+    except UnicodeEncodeError:
+        # The OS handed over bytes that are not UTF-8 as surrogates: keep them visible, escaped.
+        escaped = os.fsencode(relative).decode("utf-8", "backslashreplace")
+        return _entry_reject(
+            escaped,
+            "bad_name",
+            "The file name is not valid UTF-8 (bad bytes shown as \\xNN); the file was not "
+            "read. Rename it to UTF-8.",
+        )
+    if not path.is_symlink():
+        return None
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError):
+        return None  # a link loop: reading it says so (broken_link)
+    if target.is_relative_to(root.resolve()):
+        return None
+    return _entry_reject(
+        relative,
+        "outside_input",
+        "The file is a symbolic link to a file outside the input folder; it was not followed. "
+        "Copy the page into the input folder if it belongs to the crawl.",
+    )
+
+
+def _entry_reject(source_path: str, reason: str, message: str) -> dict:
+    return {
+        "source_path": source_path,
+        "reason": reason,
+        "message": message,
+        "size_bytes": None,
+        "sha256": None,
+    }
 
 
 def _duplicate_rejects(duplicates: pl.DataFrame) -> pl.DataFrame:
@@ -150,12 +200,14 @@ def _duplicate_rejects(duplicates: pl.DataFrame) -> pl.DataFrame:
         "source_path",
         reason=pl.lit("duplicate_path"),
         message=pl.format(
-            "An earlier input folder has a file at the same relative path; {} was not read. "
-            "Give each crawl folder its own sub-folder.",
+            "An earlier input folder of source {} has a file at the same relative path; {} "
+            "was not read. Give each crawl folder its own name (--source).",
+            "source",
             "path",
         ),
         size_bytes=pl.lit(None, dtype=pl.Int64()),
         sha256=pl.lit(None, dtype=pl.String()),
+        source="source",
     )
 
 
@@ -185,8 +237,8 @@ def split_unchanged(
     """
     trusted = known.filter(
         (pl.col("sha256") == pl.col("loaded_sha256")) & (pl.col("parser_version") == parser_version)
-    ).select("source_path", "size_bytes", "modified_at")
-    keys = ["source_path", "size_bytes", "modified_at"]
+    ).select("source", "source_path", "size_bytes", "modified_at")
+    keys = ["source", "source_path", "size_bytes", "modified_at"]
     unchanged = files.join(trusted, on=keys, how="semi")
     return files.join(trusted, on=keys, how="anti"), unchanged
 
@@ -220,12 +272,14 @@ def read_pages(files: pl.DataFrame, max_file_bytes: int) -> tuple[pl.DataFrame, 
     """Read and decode `files`; return (pages, rejects), every file in exactly one of them."""
     pages: list[dict] = []
     rejects: list[dict] = []
-    for source_path, path in files.select("source_path", "path").iter_rows():
+    if "source" not in files.columns:
+        files = files.with_columns(source=pl.lit(""))
+    for source, source_path, path in files.select("source", "source_path", "path").iter_rows():
         page, reject = _read_one(source_path, Path(path), max_file_bytes)
         if page is not None:
-            pages.append(page)
+            pages.append({"source": source, **page})
         else:
-            rejects.append(reject)
+            rejects.append({"source": source, **reject})
     return (
         pl.DataFrame(pages, schema=PAGE_SCHEMA),
         pl.DataFrame(rejects, schema=REJECT_SCHEMA),
@@ -245,17 +299,22 @@ def _read_one(source_path: str, path: Path, max_file_bytes: int) -> tuple[dict |
     stat = _stat(path)
     if not isinstance(stat, os.stat_result):  # a stat_result is a tuple too: test it first
         return reject(*stat)
-    if not path.is_file():
-        return reject("not_a_file", "A directory or special file is named like a page file.")
-    if stat.st_size > max_file_bytes:
+    if not S_ISREG(stat.st_mode):
+        # Never opened: a pipe would block the run, a device read could have side effects.
+        return reject("not_a_file", f"A {_kind(stat.st_mode)} is named like a page file.")
+
+    def too_large(size: int) -> tuple[None, dict]:
         return reject(
             "too_large",
-            f"The file has {stat.st_size:,} bytes, over the limit of {max_file_bytes:,}; "
+            f"The file has {size:,} bytes or more, over the limit of {max_file_bytes:,}; "
             "raise NEWSFLOW_MAX_FILE_BYTES if it is a real page.",
-            stat.st_size,
+            size,
         )
+
+    if stat.st_size > max_file_bytes:
+        return too_large(stat.st_size)
     try:
-        raw = path.read_bytes()
+        raw = read_at_most(path, max_file_bytes + 1)
     except FileNotFoundError:
         return reject("vanished", "The file disappeared between discovery and reading.")
     except OSError as error:
@@ -264,6 +323,9 @@ def _read_one(source_path: str, path: Path, max_file_bytes: int) -> tuple[dict |
             f"The file cannot be read ({error.strerror}); check its permissions.",
             stat.st_size,
         )
+    if len(raw) > max_file_bytes:
+        # Files of /proc and the like say they are empty and are not.
+        return too_large(len(raw))
     sha = hashlib.sha256(raw).hexdigest()
     decoded = decode(raw)
     if decoded.text is None:
@@ -278,6 +340,31 @@ def _read_one(source_path: str, path: Path, max_file_bytes: int) -> tuple[dict |
         "text": decoded.text,
     }
     return page, {}
+
+
+def read_at_most(path: Path, limit: int) -> bytes:
+    """The first `limit` bytes of the regular file at `path` (fewer when it is shorter)."""
+    # O_NONBLOCK: should a pipe take the file's place after the check, opening it does not
+    # wait for a writer; fstat then shows it is not a regular file.
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as handle:
+        if not S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return handle.read(limit)
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words."""
+    for test, kind in (
+        (S_ISDIR, "directory"),
+        (S_ISFIFO, "named pipe (FIFO)"),
+        (S_ISCHR, "character device"),
+        (S_ISBLK, "block device"),
+        (S_ISSOCK, "socket"),
+    ):
+        if test(mode):
+            return kind
+    return "special file"
 
 
 def _stat(path: Path) -> os.stat_result | tuple[str, str]:
@@ -305,6 +392,6 @@ def _stat(path: Path) -> os.stat_result | tuple[str, str]:
 def drop_unchanged(pages: pl.DataFrame, known: pl.DataFrame, parser_version: str) -> pl.DataFrame:
     """Keep the pages whose content or parser changed since they were loaded."""
     current = known.filter(pl.col("parser_version") == parser_version).select(
-        "source_path", "sha256"
+        "source", "source_path", "sha256"
     )
-    return pages.join(current, on=["source_path", "sha256"], how="anti")
+    return pages.join(current, on=["source", "source_path", "sha256"], how="anti")

@@ -9,7 +9,7 @@ from prefect import flow
 from flows import extract, parse
 from flows.batches import LoadedBatch, batch_name
 from flows.load import Writer
-from flows.run import SourceBatch, run_pages
+from flows.run import SourceBatch, flow_run_name, run_pages
 from flows.settings import Settings, resolve
 from flows.summary import RunSummary
 from flows.tasks import discover_task, read_task
@@ -19,7 +19,7 @@ from flows.teardown import silence_teardown_noise
 silence_teardown_noise()
 
 
-@flow(name="ingest", log_prints=True)
+@flow(name="ingest", flow_run_name=flow_run_name, log_prints=True)
 def ingest(
     inputs: list[str] | None = None,
     warehouse: str | None = None,
@@ -28,14 +28,17 @@ def ingest(
     wait: bool = False,
     task_runner: str | None = None,
     dask_address: str | None = None,
+    sources: list[str] | None = None,
 ) -> RunSummary:
     """Read the page files under `inputs` that are new or changed, parse, validate and publish
-    them to `warehouse`. With `wait`, wait for a run already writing it instead of failing.
+    them to `warehouse`. `sources` names the crawl of each input folder (default: the
+    folder's name). With `wait`, wait for a run already writing it instead of failing.
     With `task_runner` "dask", parse and extract entities on the Dask cluster at
     `dask_address` (a temporary local one when None); validation and loading stay here.
     A setting left None comes from its NEWSFLOW_* variable, else its default."""
     settings = resolve(
         inputs=inputs,
+        source_names=sources,
         warehouse=warehouse,
         batch_size=batch_size,
         pattern=pattern,
@@ -71,16 +74,18 @@ class FileSource:
     def discover(self, summary: RunSummary) -> None:
         with summary.timing("discover"):
             self.discovery = discover_task(self.settings)
+        summary.sources = self.settings.source_names
 
     def count(self, writer: Writer, summary: RunSummary) -> int:
         assert self.discovery is not None
+        writer.adopt_unnamed(self.discovery.files)
         known = writer.known_files()
         # Files whose size and time match the manifest are not even opened.
         self.to_read, unchanged = extract.split_unchanged(
             self.discovery.files, known, parse.PARSER_VERSION
         )
         self.loaded = known.filter(pl.col("loaded_sha256").is_not_null()).select(
-            "source_path", sha256="loaded_sha256", parser_version="parser_version"
+            "source", "source_path", sha256="loaded_sha256", parser_version="parser_version"
         )
         self.manifests = [_unchanged_manifest(summary.run_id, unchanged, known)]
         self.rejected = [self.discovery.rejects]
@@ -101,7 +106,12 @@ class FileSource:
     def record(self, batch: FileBatch, result: LoadedBatch, summary: RunSummary) -> None:
         unparsable = _unparsable_rows(result.unparsable, self.loaded)
         self.rejected.extend([batch.unreadable, unparsable, result.failed])
-        set_aside = pl.concat([result.unparsable, result.failed.select("source_path", "sha256")])
+        set_aside = pl.concat(
+            [
+                result.unparsable.select("source", "source_path", "sha256"),
+                result.failed.select("source", "source_path", "sha256"),
+            ]
+        )
         self.manifests.append(
             _manifest(summary.run_id, batch.read, batch.pages, batch.unreadable, set_aside)
         )
@@ -127,14 +137,25 @@ class FileSource:
         return pl.concat(self.manifests), quarantine
 
 
+PARSE_TIMEOUT_MESSAGE = (
+    "Parsing this page took longer than its time budget (NEWSFLOW_PARSE_TIMEOUT) and was "
+    "stopped; rows of a version loaded before are kept. Check the file (`newsflow explain` "
+    "shows how it splits) and report it if it is a real page."
+)
+
+
 def _unparsable_rows(unparsable: pl.DataFrame, loaded: pl.DataFrame) -> pl.DataFrame:
-    """Quarantine rows for pages the parser made nothing of, saying whether rows of an earlier
-    version of the page stay in the warehouse."""
-    had_rows = pl.col("source_path").is_in(loaded["source_path"].implode())
+    """Quarantine rows for pages the parser made nothing of or ran out of time on, saying
+    whether rows of an earlier version of the page stay in the warehouse."""
+    had_rows = pl.struct("source", "source_path").is_in(
+        loaded.select(pl.struct("source", "source_path")).to_series().implode()
+    )
     return unparsable.select(
         "source_path",
-        reason=pl.lit("no_text"),
-        message=pl.when(had_rows)
+        "reason",
+        message=pl.when(pl.col("reason") == "parse_timeout")
+        .then(pl.lit(PARSE_TIMEOUT_MESSAGE))
+        .when(had_rows)
         .then(
             pl.lit(
                 "The new version of this page holds no article or comment text, only a header "
@@ -150,14 +171,20 @@ def _unparsable_rows(unparsable: pl.DataFrame, loaded: pl.DataFrame) -> pl.DataF
         ),
         size_bytes=pl.lit(None, dtype=pl.Int64()),
         sha256="sha256",
+        source="source",
     )
 
 
 def _unchanged_manifest(run_id: str, unchanged: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
     """source_file rows for the files skipped on their size and time: seen, as they were."""
     return (
-        unchanged.join(known.select("source_path", "sha256"), on="source_path", how="left")
+        unchanged.join(
+            known.select("source", "source_path", "sha256"),
+            on=["source", "source_path"],
+            how="left",
+        )
         .select(
+            "source",
             "source_path",
             "size_bytes",
             "modified_at",
@@ -176,15 +203,23 @@ def _manifest(
     unparsable: pl.DataFrame,
 ) -> pl.DataFrame:
     """One source_file row per file of the batch, with its status in this run."""
+    key = pl.struct("source", "source_path")
+
+    def among(frame: pl.DataFrame) -> pl.Expr:
+        return key.is_in(frame.select(key).to_series().implode())
+
     status = (
-        pl.when(pl.col("source_path").is_in(unparsable["source_path"].implode()))
+        pl.when(among(unparsable))
         .then(pl.lit("quarantined"))
-        .when(pl.col("source_path").is_in(changed["source_path"].implode()))
+        .when(among(changed))
         .then(pl.lit("loaded"))
         .otherwise(pl.lit("unchanged"))
     )
-    read = pages.select("source_path", "size_bytes", "modified_at", "sha256", status=status)
+    read = pages.select(
+        "source", "source_path", "size_bytes", "modified_at", "sha256", status=status
+    )
     not_read = unreadable.select(
+        "source",
         "source_path",
         "size_bytes",
         modified_at=pl.lit(None, dtype=pl.Datetime("us")),

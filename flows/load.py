@@ -10,7 +10,7 @@ import polars as pl
 
 from flows.schema import conform, empty
 from flows.sqlfiles import sql
-from flows.upgrade import upgrade
+from flows.upgrade import ForeignWarehouseError, upgrade
 from flows.warehouse import NextVersion
 
 # DuckDB 2.0 would write storage version 69, which the DuckDB 1.5 shell and BI drivers
@@ -68,6 +68,19 @@ class Writer:
     def count_stored_pages(self) -> int:
         return int(self._row(sql("load/stored_page_count"))[0])
 
+    def missing_pages(self, sources: tuple[str, ...] = ()) -> pl.DataFrame:
+        """The pages whose files are gone (sql/load/missing_page.sql), of `sources` or all."""
+        return self._con.sql(sql("load/missing_page"), params=[list(sources)] * 2).pl()
+
+    def prune(self, pages: pl.DataFrame) -> None:
+        """Remove every row of `pages` (source, source_path, article_id), in one transaction."""
+        staged = pages.select("source", "source_path", "article_id")
+        self._transaction({"pruned": staged}, [sql("load/prune_pages")])
+
+    def count_stale_pages(self, parser_version: str) -> int:
+        """How many articles a parser other than `parser_version` made."""
+        return int(self._row(sql("load/stale_page_count"), [parser_version])[0])
+
     def write_batch(
         self,
         run_id: str,
@@ -80,12 +93,19 @@ class Writer:
         """Replace the rows of the batch's pages with their new rows, in one transaction."""
         staged = {
             "page": conform(pages, "page"),
-            "article": conform(article.with_columns(loaded_by_run=pl.lit(run_id)), "article"),
+            "article": conform(
+                article.with_columns(
+                    loaded_by_run=pl.lit(run_id),
+                    # Set in the warehouse, where the other crawls' versions are.
+                    previous_article_id=pl.lit(None, dtype=pl.String()),
+                ),
+                "article",
+            ),
             "comment": conform(comment, "comment"),
             "entity_mention": conform(mention, "entity_mention"),
             "candidate_mention": empty("candidate_mention") if candidate is None else candidate,
         }
-        statements = _inserts(*staged)
+        statements = [*_inserts(*staged), sql("load/previous_article")]
         if self._replaces_rows(staged["page"]):
             # The deletes scan whole tables (millions of mentions in a large warehouse): a
             # first load, all pages new, would pay that for every batch.
@@ -93,12 +113,22 @@ class Writer:
         self._transaction(staged, statements)
 
     def _replaces_rows(self, pages: pl.DataFrame) -> bool:
-        """Whether any of `pages` has rows in the warehouse already."""
-        self._con.register("staged_page", pages.select("article_id"))
+        """Whether any of `pages` has rows in the warehouse already; their keys are left in
+        the temporary table replaced_page."""
+        self._con.register("staged_page", pages.select("article_id", "source", "source_path"))
         try:
+            self._con.execute(sql("load/replaced_page"))
             return bool(self._row(sql("load/replaced_articles"))[0])
         finally:
             self._con.unregister("staged_page")
+
+    def adopt_unnamed(self, found: pl.DataFrame) -> None:
+        """Give pages loaded before sources had names the source of the file found at their
+        path (`found`: source, source_path, the first source of each path first)."""
+        if not self._row(sql("load/unnamed_count"))[0]:
+            return
+        first = found.select("source", "source_path").unique("source_path", keep="first")
+        self._transaction({"found": first}, [sql("load/adopt_unnamed")])
 
     def write_run(
         self,
@@ -106,13 +136,15 @@ class Writer:
         entity: pl.DataFrame,
         source_files: pl.DataFrame | None,
         quarantine: pl.DataFrame,
+        sources: tuple[str, ...] = (),
     ) -> None:
         """Record the entities (the gazetteer's and those discovered), the file manifest and the
         quarantined files.
 
         `source_files` holds every file the run saw (first_seen_run is kept for files seen
-        before); manifest files it did not see are marked missing, their rows kept. A reparse
-        run passes None: it reads no folder and leaves the manifest as it was.
+        before); manifest files of the run's `sources` it did not see are marked missing,
+        their rows kept. A reparse run passes None: it reads no folder and leaves the
+        manifest as it was.
         """
         staged = {
             "entity": conform(entity, "entity"),
@@ -121,6 +153,9 @@ class Writer:
         statements = [sql("load/entity"), *_inserts("entity", "quarantine")]
         if source_files is not None:
             staged["source_file"] = conform(source_files, "source_file")
+            staged["run_source"] = pl.DataFrame(
+                {"source": list(sources)}, schema={"source": pl.String()}
+            )
             statements += [sql("load/source_file"), sql("load/source_file_missing")]
         self._transaction(staged, statements)
 
@@ -139,7 +174,10 @@ class Writer:
                 con.execute(statement)
             con.execute("commit")
         except Exception:
-            con.execute("rollback")
+            # After some failures (disk full) DuckDB has ended the transaction itself, and a
+            # rollback error would hide the one that says what happened.
+            with contextlib.suppress(duckdb.Error):
+                con.execute("rollback")
             raise
         finally:
             # A registered frame stays in memory for as long as it is registered.
@@ -213,7 +251,21 @@ class Candidate:
         current schema."""
         file = NextVersion.prepare(published, run_id)
         try:
-            return cls(file, Writer.open(file.path))
+            try:
+                return cls(file, Writer.open(file.path))
+            except duckdb.InvalidInputException as error:
+                if "storage version" not in str(error) or not _holds_nothing(file.path):
+                    raise ForeignWarehouseError(
+                        f"is not in the DuckDB 1.5 storage format newsflow writes, and holds "
+                        f"tables ({str(error).splitlines()[0]}); newsflow leaves it untouched. "
+                        "Give --warehouse a new file name or the path of a newsflow warehouse"
+                    ) from None
+                # An empty database a newer DuckDB created: nothing to keep, start afresh.
+                file.discard()
+                return cls(file, Writer.open(file.path))
+        except ForeignWarehouseError as error:
+            file.discard()
+            raise ForeignWarehouseError(f"{published} {error}") from None
         except BaseException:
             file.discard()
             raise
@@ -254,6 +306,13 @@ class Candidate:
         with contextlib.suppress(duckdb.Error):
             self.writer.close()
         self.file.discard()
+
+
+def _holds_nothing(path: Path) -> bool:
+    """Whether the DuckDB file at `path` holds no table or view of its own."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        ((count,),) = con.execute(sql("checks/object_count")).fetchall()
+    return count == 0
 
 
 def _inserts(*tables: str) -> list[str]:

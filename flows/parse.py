@@ -22,8 +22,9 @@ from flows.line_features import CUE_WORDS, line_features
 from flows.line_features import MORE as L_MORE
 from flows.line_features import START as L_START
 from flows.line_features import TITLE as L_TITLE
+from flows.timebox import OverBudgetError, time_budget
 
-PARSER_VERSION = "3"
+PARSER_VERSION = "4"
 # The line labeller, trained by `python -m flows.train_parser` on labelled pages.
 MODEL_PATH = Path(__file__).resolve().parent / "reference" / "line_model.crfsuite"
 # Comment layouts the parser tells apart: wpDiscuz author-line comments, numbered and bullet
@@ -136,6 +137,9 @@ _POSTED_BY = re.compile(
 _CRAWLER_PREFIX = re.compile(r"^\w{2,12} (?:19|20)\d\d-\d\d-\d\d\s+(?=\S)")
 # Zero-width characters, which str.strip() keeps: a line of only these is blank.
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+# Stripped from both ends of a line in one pass: a line of spaces and invisible characters in
+# any mix is blank (str.strip() alone leaves a U+FEFF between two spaces).
+_SPACE_OR_INVISIBLE = _INVISIBLE + "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 _LEADING_SPACE = re.compile(r"[ \t\u00a0]+")
 _QUOTES = str.maketrans("\u2019\u2018\u201c\u201d\u00b4`", "''\"\"''")
 
@@ -143,6 +147,18 @@ _QUOTES = str.maketrans("\u2019\u2018\u201c\u201d\u00b4`", "''\"\"''")
 # workers (several per worker, so a slow chunk does not leave the others idle).
 _MIN_PAGES_FOR_WORKERS = 64
 _CHUNKS_PER_BATCH = 8
+# Seconds a batch of pages may take per page, beyond one page's timeout, before its pages are
+# parsed one by one on their own budgets: pages take milliseconds, a runaway one minutes.
+_BUDGET_PER_PAGE = 0.5
+# The pages parse_pages sets aside, and why: no_text or parse_timeout.
+REJECT_SCHEMA = pl.Schema(
+    {
+        "source": pl.String(),
+        "source_path": pl.String(),
+        "sha256": pl.String(),
+        "reason": pl.String(),
+    }
+)
 
 _MAX_AUTHOR_WORDS = 6
 _SENTENCE_END = tuple('.!?…"”')
@@ -203,7 +219,7 @@ class _Page:
 
     def __init__(self, text: str) -> None:
         self.raw = text.split("\n")
-        self.lines = [line.strip().strip(_INVISIBLE).strip() for line in self.raw]
+        self.lines = [line.strip(_SPACE_OR_INVISIBLE) for line in self.raw]
         self.roles: list[str | None] = [None if line else BLANK for line in self.lines]
         self.crawl_month: date | None = None
 
@@ -658,9 +674,22 @@ def _review_flags(
 
 
 def stable_id(*parts: object) -> str:
-    """A short key that depends only on `parts`, the same in every run."""
-    joined = "\x1f".join("" if part is None else str(part) for part in parts)
-    return hashlib.sha256(joined.encode()).hexdigest()[:16]
+    """A short key that depends only on `parts`, the same in every run, and different for
+    different `parts` (short of a hash collision)."""
+    return hashlib.sha256(_ID_SEPARATOR.join(map(_id_part, parts)).encode()).hexdigest()[:16]
+
+
+_ID_SEPARATOR = "\x1f"
+
+
+def _id_part(part: object) -> str:
+    # Escaped so that the joined parts decode one way only: a separator inside a comment's
+    # text cannot make two comments one key, nor can an empty author pass for no author.
+    # Parts without a backslash or separator keep the key they had before.
+    if part is None:
+        return ""
+    text = str(part)
+    return text.replace("\\", "\\\\").replace(_ID_SEPARATOR, "\\s") if text else "\\e"
 
 
 @contextmanager
@@ -676,24 +705,31 @@ def worker_pool(workers: int) -> Iterator[Executor | None]:
 
 
 def parse_pages(
-    pages: pl.DataFrame, pool: Executor | None = None
+    pages: pl.DataFrame, pool: Executor | None = None, timeout: float | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Parse every page in `pages` (source_path, sha256, text), on the workers of `pool` when
-    one is given.
+    """Parse every page in `pages` (source, source_path, sha256, text), on the workers of
+    `pool` when one is given (without a source column, the source is empty), each page in at
+    most `timeout` seconds (None: no limit).
 
-    Returns (article, comment, rejects). Only a page with no text but its header and site
-    chrome is rejected: text the parser cannot place is kept as the article's unsplit_text.
+    Returns (article, comment, rejects), rejects with their reason: no_text for a page with
+    no text but its header and site chrome (text the parser cannot place is kept as the
+    article's unsplit_text), parse_timeout for a page that ran over its time.
     """
     # The worker processes import this module only to parse: DuckDB and the schema stay out.
     from flows.schema import polars_schema
 
-    rows = pages.select("source_path", "sha256", "text").rows()
+    if "source" not in pages.columns:
+        pages = pages.with_columns(source=pl.lit(""))
+    rows = pages.select("source", "source_path", "sha256", "text").rows()
+    parse_rows = functools.partial(_parse_rows, timeout=timeout)
     if pool is None or len(rows) < _MIN_PAGES_FOR_WORKERS:
-        parts = [_parse_rows(rows)]
+        parts = [parse_rows(rows)]
     else:
         size = -(-len(rows) // _CHUNKS_PER_BATCH)
-        parts = list(pool.map(_parse_rows, [rows[i : i + size] for i in range(0, len(rows), size)]))
-    article_schema = {k: v for k, v in polars_schema("article").items() if k != "loaded_by_run"}
+        parts = list(pool.map(parse_rows, [rows[i : i + size] for i in range(0, len(rows), size)]))
+    # The run sets who loaded a page, and the load which crawl's page it re-crawls.
+    later = ("loaded_by_run", "previous_article_id")
+    article_schema = {k: v for k, v in polars_schema("article").items() if k not in later}
     # The data-quality gate, not the parser, marks comments that break its rules.
     comment_schema = {k: v for k, v in polars_schema("comment").items() if k != "dq_flags"}
     return (
@@ -701,30 +737,37 @@ def parse_pages(
         pl.DataFrame([row for part in parts for row in part[1]], schema=comment_schema),
         pl.DataFrame(
             [row for part in parts for row in part[2]],
-            schema={"source_path": pl.String(), "sha256": pl.String()},
+            schema=REJECT_SCHEMA,
         ),
     )
 
 
-def _parse_rows(rows: list[tuple[str, str, str]]) -> tuple[list[dict], list[dict], list[dict]]:
-    """Article, comment and reject rows of some pages (source_path, sha256, text)."""
+def _parse_rows(
+    rows: list[tuple[str, str, str, str]], timeout: float | None = None
+) -> tuple[list[dict], list[dict], list[dict]]:
+    """Article, comment and reject rows of some pages (source, source_path, sha256, text)."""
     articles: list[dict] = []
     comments: list[dict] = []
     rejects: list[dict] = []
-    parsed_pages = parse_texts([text for _, _, text in rows])
-    for (source_path, sha256, _), parsed in zip(rows, parsed_pages, strict=True):
-        if (
+    parsed_pages = _parse_within([text for *_, text in rows], timeout)
+    for (source, source_path, sha256, _), parsed in zip(rows, parsed_pages, strict=True):
+        if parsed is None or (
             parsed.title is None
             and parsed.body is None
             and not parsed.comments
             and parsed.unsplit is None
         ):
-            rejects.append({"source_path": source_path, "sha256": sha256})
+            reason = "parse_timeout" if parsed is None else "no_text"
+            rejects.append(
+                {"source": source, "source_path": source_path, "sha256": sha256, "reason": reason}
+            )
             continue
-        article_id = stable_id(source_path)
+        # A page is its crawl (source) and its path in it.
+        article_id = stable_id(source, source_path)
         articles.append(
             {
                 "article_id": article_id,
+                "source": source,
                 "source_path": source_path,
                 "title": parsed.title,
                 "body": parsed.body,
@@ -740,6 +783,29 @@ def _parse_rows(rows: list[tuple[str, str, str]]) -> tuple[list[dict], list[dict
         )
         comments.extend(_comment_rows(article_id, parsed.comments))
     return articles, comments, rejects
+
+
+def _parse_within(texts: list[str], timeout: float | None) -> list[ParsedPage | None]:
+    """Parse `texts`, each within `timeout` seconds; None for a page that ran over it.
+
+    The pages are parsed together (the features of all lines at once) on a budget of
+    `timeout` and a little per page; only when that runs out are they parsed one by one.
+    """
+    if not timeout:
+        return list(parse_texts(texts))
+    try:
+        with time_budget(timeout + _BUDGET_PER_PAGE * len(texts)):
+            return list(parse_texts(texts))
+    except OverBudgetError:
+        pass
+    parsed: list[ParsedPage | None] = []
+    for text in texts:
+        try:
+            with time_budget(timeout):
+                parsed.append(parse_texts([text])[0])
+        except OverBudgetError:
+            parsed.append(None)
+    return parsed
 
 
 def _comment_rows(article_id: str, comments: list[Comment]) -> list[dict]:

@@ -8,13 +8,14 @@ from prefect import flow
 
 from flows import extract, parse
 from flows.batches import LoadedBatch, batch_name
+from flows.ingest import PARSE_TIMEOUT_MESSAGE
 from flows.load import Writer
-from flows.run import SourceBatch, run_pages
+from flows.run import SourceBatch, flow_run_name, run_pages
 from flows.settings import Settings, resolve
 from flows.summary import RunSummary
 
 
-@flow(name="reparse", log_prints=True)
+@flow(name="reparse", flow_run_name=flow_run_name, log_prints=True)
 def reparse(
     warehouse: str | None = None,
     batch_size: int | None = None,
@@ -75,12 +76,17 @@ def _kept_rows(unparsable: pl.DataFrame) -> pl.DataFrame:
     """Quarantine rows for stored pages the current parser made nothing of."""
     return unparsable.select(
         "source_path",
-        reason=pl.lit("no_text"),
-        message=pl.lit(
-            f"Parser version {parse.PARSER_VERSION} finds no article or comment text in the "
-            "stored page, only a header or site chrome; the rows an earlier parser made of it "
-            "are kept."
+        "reason",
+        message=pl.when(pl.col("reason") == "parse_timeout")
+        .then(pl.lit(PARSE_TIMEOUT_MESSAGE))
+        .otherwise(
+            pl.lit(
+                f"Parser version {parse.PARSER_VERSION} finds no article or comment text in the "
+                "stored page, only a header or site chrome; the rows an earlier parser made of "
+                "it are kept."
+            )
         ),
         size_bytes=pl.lit(None, dtype=pl.Int64()),
         sha256="sha256",
+        source="source",
     )

@@ -4,6 +4,7 @@
 files and quarantine rows they account for.
 """
 
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 
 import polars as pl
+from prefect.runtime import flow_run as prefect_flow_run
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from flows import entities, quality
@@ -19,7 +21,7 @@ from flows.load import Candidate, Writer
 from flows.settings import Settings
 from flows.summary import RunSummary
 from flows.tasks import now, prepare_task, publish_task, report_task
-from flows.warehouse import WriterLock
+from flows.warehouse import WriterLock, storage_error
 
 
 @dataclass
@@ -61,10 +63,18 @@ def run_pages(source: PageSource[B], settings: Settings, wait: bool) -> RunSumma
     """Build the next warehouse version from `source`'s pages and publish it; on any failure
     discard it, leaving the published file as it was. With `wait`, wait for a run already
     writing the warehouse instead of failing."""
+    try:
+        return _run(source, settings, wait)
+    except Exception as error:
+        refused = storage_error(error, settings.warehouse)
+        if refused is None:
+            raise
+        raise refused from error
+
+
+def _run(source: PageSource[B], settings: Settings, wait: bool) -> RunSummary:
     started_at = now()
-    summary = RunSummary(
-        run_id=new_run_id(started_at), warehouse=settings.warehouse, kind=source.kind
-    )
+    summary = RunSummary(run_id=_run_id(started_at), warehouse=settings.warehouse, kind=source.kind)
     with WriterLock(settings.warehouse, wait=wait):
         source.discover(summary)
         gazetteer = entities.load_gazetteer()
@@ -133,6 +143,22 @@ def _stopped(summary: RunSummary, ledger: quality.RunLedger, started_at: datetim
 
 def new_run_id(started_at: datetime) -> str:
     return started_at.strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
+
+
+# What new_run_id makes: UTC start time, then a random suffix.
+_RUN_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{6}")
+
+
+def flow_run_name() -> str:
+    """A new run id, as the name of the Prefect flow run: the run's id in newsflow and in
+    the Prefect UI are one."""
+    return new_run_id(now())
+
+
+def _run_id(started_at: datetime) -> str:
+    """The id of this run: the name of its Prefect flow run, when flow_run_name gave it."""
+    name = prefect_flow_run.get_name()
+    return name if name and _RUN_ID.fullmatch(name) else new_run_id(started_at)
 
 
 def progress_bar() -> Progress:

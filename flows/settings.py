@@ -15,17 +15,22 @@ DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "news.duckdb"
 DEFAULT_BATCH_SIZE = 2_000
 DEFAULT_PATTERN = "*.txt"
 DEFAULT_MAX_FILE_BYTES = 20 * 2**20
+# Seconds one page may take to parse: pages take milliseconds; a page built to make the parser
+# run away is set aside (parse_timeout) instead of holding up every run.
+DEFAULT_PARSE_TIMEOUT = 30.0
 # Where parse and entity extraction run: in the flow's process ("default"), or on Dask workers.
 TASK_RUNNERS = ("default", "dask")
 
 # The environment variable of each setting, and how its text becomes the setting's value.
 ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "inputs": ("NEWSFLOW_INPUT", lambda value: (Path(value),)),
+    "source_names": ("NEWSFLOW_SOURCE", lambda value: (value,)),
     "warehouse": ("NEWSFLOW_WAREHOUSE", Path),
     "pattern": ("NEWSFLOW_PATTERN", str),
     "batch_size": ("NEWSFLOW_BATCH_SIZE", int),
     "max_file_bytes": ("NEWSFLOW_MAX_FILE_BYTES", int),
     "parse_workers": ("NEWSFLOW_PARSE_WORKERS", int),
+    "parse_timeout": ("NEWSFLOW_PARSE_TIMEOUT", float),
     "task_runner": ("NEWSFLOW_TASK_RUNNER", str),
     "dask_address": ("NEWSFLOW_DASK_ADDRESS", str),
 }
@@ -44,12 +49,16 @@ class Settings:
     """
 
     inputs: tuple[Path, ...] = (SAMPLE_INPUT,)
+    # The name of each input folder's crawl, in the order of `inputs`; none given: each
+    # folder's own name. With the path in the folder, it is what identifies a page.
+    source_names: tuple[str, ...] = ()
     warehouse: Path = DEFAULT_WAREHOUSE
     pattern: str = DEFAULT_PATTERN
     batch_size: int = DEFAULT_BATCH_SIZE
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     # Processes that parse pages; 1 parses in the flow's own process.
     parse_workers: int = os.cpu_count() or 1
+    parse_timeout: float = DEFAULT_PARSE_TIMEOUT
     task_runner: str = "default"
     # Scheduler of a running Dask cluster; None starts a temporary local one of `parse_workers`
     # processes.
@@ -60,15 +69,31 @@ class Settings:
             raise SettingsError("batch size must be at least 1")
         if self.parse_workers < 1:
             raise SettingsError("parse workers must be at least 1")
+        if not self.parse_timeout > 0:
+            raise SettingsError("parse timeout must be more than 0 seconds")
         if self.task_runner not in TASK_RUNNERS:
             raise SettingsError(f"task runner must be one of {', '.join(TASK_RUNNERS)}")
         if self.dask_address and self.task_runner != "dask":
             raise SettingsError(
                 "--dask-address (or NEWSFLOW_DASK_ADDRESS) needs --task-runner dask"
             )
-        unique_inputs = dict.fromkeys(Path(path).resolve() for path in self.inputs)
-        object.__setattr__(self, "inputs", tuple(unique_inputs))
+        if self.source_names and len(self.source_names) != len(self.inputs):
+            raise SettingsError(
+                f"{len(self.source_names)} --source names for {len(self.inputs)} --input "
+                "folders: give one per folder, in the same order, or none"
+            )
+        if any(not name.strip() or name != name.strip() for name in self.source_names):
+            raise SettingsError("a --source name must be non-empty text without outer spaces")
+        names = self.source_names or tuple(Path(path).resolve().name for path in self.inputs)
+        unique = dict(zip((Path(path).resolve() for path in self.inputs), names, strict=True))
+        object.__setattr__(self, "inputs", tuple(unique))
+        object.__setattr__(self, "source_names", tuple(unique.values()))
         object.__setattr__(self, "warehouse", Path(self.warehouse).resolve())
+
+    @property
+    def sources(self) -> tuple[tuple[str, Path], ...]:
+        """(source name, folder) of every input folder, in the order given."""
+        return tuple(zip(self.source_names, self.inputs, strict=True))
 
     @property
     def data_docs(self) -> Path:
@@ -101,6 +126,7 @@ def resolve(environ: Mapping[str, str] | None = None, **given: Any) -> Settings:
         value = given.get(name)
         if value not in (None, "", [], ()):
             chosen[name] = tuple(Path(p) for p in value) if name == "inputs" else value
+            chosen[name] = tuple(value) if name == "source_names" else chosen[name]
         elif environ.get(variable):
             try:
                 chosen[name] = parse(environ[variable])

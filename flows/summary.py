@@ -14,6 +14,8 @@ class RunSummary:
     run_id: str
     warehouse: Path
     kind: str = "ingest"
+    # The crawls (sources) the run read, by name.
+    sources: tuple[str, ...] = ()
     files_seen: int = 0
     files_loaded: int = 0
     files_unchanged: int = 0
@@ -21,6 +23,8 @@ class RunSummary:
     files_ignored: int = 0
     files_missing: int = 0
     pages_reparsed: int = 0
+    # Articles an older parser made whose files the run did not read again.
+    stale_pages: int = 0
     articles: int = 0
     comments: int = 0
     entities: int = 0
@@ -30,6 +34,10 @@ class RunSummary:
     seconds: float = 0.0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     data_docs: Path | None = None
+    # Warning rules that missed their threshold (suite.column: expectation).
+    broken_warnings: list[str] = field(default_factory=list)
+    # What went wrong without failing the run (for example Data Docs it could not write).
+    warnings: list[str] = field(default_factory=list)
     # Seconds the flow spent in each stage, summed over the batches, in the order first met.
     # With Dask, parse and entities are the time the flow waited for the workers' results.
     stage_seconds: dict[str, float] = field(default_factory=dict)
@@ -84,12 +92,25 @@ def notes(summary: RunSummary) -> list[tuple[str, str]]:
     """Where the time went, why files were set aside, and where to look next."""
     return [
         ("time by stage", stage_times(summary)),
+        *(("warning rule broken", rule) for rule in summary.broken_warnings),
         *(
             (f"quarantined as {reason}", f"{count:,} (see the quarantine table)")
             for reason, count in sorted(summary.quarantine_reasons.items())
         ),
+        *(
+            [
+                (
+                    "parsed by an older parser",
+                    f"{summary.stale_pages:,} pages whose files this run did not read; run "
+                    "`newsflow reparse` to parse them with this version",
+                )
+            ]
+            if summary.stale_pages
+            else []
+        ),
         ("warehouse", str(summary.warehouse)),
-        ("Data Docs", str(summary.data_docs)),
+        *([("Data Docs", str(summary.data_docs))] if summary.data_docs else []),
+        *(("warning", warning) for warning in summary.warnings),
     ]
 
 

@@ -3,7 +3,6 @@
 from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -16,17 +15,19 @@ from prefect.client.schemas.objects import State, TaskRun
 from prefect.tasks import exponential_backoff
 
 from flows import entities, extract, parse, quality
+from flows.build import newsflow_version
 from flows.load import Candidate, RunCounts
 from flows.settings import Settings
 from flows.summary import RunSummary, figures, notes, title
-
-NEWSFLOW_VERSION = version("newsflow")
+from flows.warehouse import storage_error
 
 
 def _is_transient_io(task: Task, task_run: TaskRun, state: State) -> bool:
     """Retry a task only when it failed on I/O (a disk or share briefly unavailable); a
     bug or a data-quality failure would fail the same way again."""
     error = state.data if isinstance(state.data, BaseException) else None
+    if error is not None and storage_error(error, Path(".")) is not None:
+        return False  # a full disk or a read-only folder stays so for the next seconds
     return isinstance(error, OSError | duckdb.IOException)
 
 
@@ -48,7 +49,7 @@ def retried_on_io(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
     )
 
 
-# article, comment, and the pages the parser made nothing of (source_path, sha256).
+# article, comment, and the pages the parser set aside (parse.REJECT_SCHEMA).
 Parsed = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]
 # What the entity stage found, and the texts it read.
 Extracted = tuple[entities.Extraction, pl.DataFrame]
@@ -57,7 +58,7 @@ Extracted = tuple[entities.Extraction, pl.DataFrame]
 # Stage frames are large and change every run: Prefect must not hash them for caching.
 @task(name="discover files", cache_policy=NO_CACHE)
 def discover_task(settings: Settings) -> extract.Discovery:
-    return extract.discover_files(settings.inputs, settings.pattern)
+    return extract.discover_files(settings.inputs, settings.pattern, settings.source_names)
 
 
 # Retried on I/O errors: it starts again from the published file.
@@ -73,8 +74,8 @@ def read_task(files: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl
 
 
 @task(name="parse pages", cache_policy=NO_CACHE)
-def parse_task(pages: pl.DataFrame, pool: Executor | None) -> Parsed:
-    return parse.parse_pages(pages, pool)
+def parse_task(pages: pl.DataFrame, pool: Executor | None, timeout: float | None = None) -> Parsed:
+    return parse.parse_pages(pages, pool, timeout)
 
 
 # Takes the parse task's whole result, so that on Dask it can be chained to its future.
@@ -118,7 +119,9 @@ def load_task(
     mention: pl.DataFrame,
     candidate_mention: pl.DataFrame,
 ) -> None:
-    page_rows = pages.join(article.select("source_path", "article_id"), on="source_path")
+    page_rows = pages.join(
+        article.select("source", "source_path", "article_id"), on=["source", "source_path"]
+    )
     candidate.writer.write_batch(
         run_id, page_rows.rename({"text": "raw_text"}), article, comment, mention, candidate_mention
     )
@@ -140,13 +143,19 @@ def publish_task(
     for a reparse run, which leaves the file manifest as it was.
     """
     writer = candidate.writer
-    writer.write_run(summary.run_id, entity, manifest, quarantine)
+    writer.write_run(summary.run_id, entity, manifest, quarantine, summary.sources)
     warehouse_rules = quality.warehouse_results(writer.run_checks())
     ledger.add(warehouse_rules)
     quality.require_passed(warehouse_rules)
     summary.dq_result = ledger.status()
     summary.rules_checked = len(ledger.results)
+    summary.broken_warnings = [
+        f"{rule.suite}.{rule.column or '*'}: {rule.expectation} ({rule.observed_value})"
+        for rule in ledger.results
+        if rule.policy == "warn" and not rule.success
+    ]
     writer.write_dq_results(ledger.frame())
+    summary.stale_pages = writer.count_stale_pages(parse.PARSER_VERSION)
     counts = RunCounts(
         files_seen=summary.files_seen,
         files_loaded=summary.files_loaded,
@@ -156,18 +165,31 @@ def publish_task(
         kind=summary.kind,
     )
     return candidate.publish(
-        summary.run_id, started_at, now(), counts, summary.dq_result, NEWSFLOW_VERSION
+        summary.run_id, started_at, now(), counts, summary.dq_result, newsflow_version()
     )
 
 
 @task(name="report data quality", cache_policy=NO_CACHE)
-def report_task(summary: RunSummary, ledger: quality.RunLedger, data_docs: Path) -> Path:
-    """Rebuild the Data Docs and publish the run report as versioned Prefect artifacts."""
+def report_task(summary: RunSummary, ledger: quality.RunLedger, data_docs: Path) -> Path | None:
+    """Rebuild the Data Docs and publish the run report as versioned Prefect artifacts; return
+    the Data Docs index page, None when it could not be written."""
     summary.data_docs = data_docs / "index.html"
     # A run that validated no page (nothing new) keeps the last Data Docs and never imports
     # Great Expectations, which takes seconds.
     if batches := ledger.docs.batches():
-        summary.data_docs = quality.shared_gate().docs_for(batches, data_docs, summary.run_id)
+        try:
+            summary.data_docs = quality.shared_gate().docs_for(
+                batches, data_docs, summary.run_id
+            )
+        except Exception as error:
+            # The run is published (or stopped) by now: a report it cannot write must not
+            # turn it into a failure.
+            summary.data_docs = None
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            summary.warnings.append(
+                f"the Data Docs could not be written to {data_docs} ({reason}); make that "
+                "folder writable (or move what is in its way) and the next run writes them"
+            )
     create_markdown_artifact(
         key="newsflow-run-report",
         markdown=quality.report_markdown(

@@ -2,10 +2,10 @@
 
 import re
 from datetime import UTC, datetime
-from importlib.metadata import version
 
 import duckdb
 
+from flows.build import newsflow_version
 from flows.schema import create_tables
 from flows.sqlfiles import SQL_DIR, sql
 
@@ -14,6 +14,14 @@ _MIGRATION_NAME = re.compile(r"(?P<version>\d{3})_\w+")
 
 class SchemaVersionError(Exception):
     """The warehouse was written by a newer newsflow than this one."""
+
+
+class ForeignWarehouseError(Exception):
+    """The file holds another application's tables: newsflow must not write into it."""
+
+
+# The tables of a warehouse of newsflow 0.1.0, which recorded no schema version.
+_VERSION_0_TABLES = frozenset({"article", "comment", "source_file", "ingest_run"})
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -44,13 +52,29 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int | None:
     tables = {
         name
         for (name,) in con.execute(
-            "select table_name from duckdb_tables() where database_name = current_database()"
+            """
+            select table_name from duckdb_tables() where database_name = current_database()
+            union all
+            select view_name from duckdb_views()
+            where database_name = current_database() and not internal
+            """
         ).fetchall()
     }
     if "schema_version" in tables:
         row = con.execute("select max(version) from schema_version").fetchone()
         return row[0] if row and row[0] is not None else 0
-    return 0 if "article" in tables else None
+    if not tables:
+        return None
+    if tables >= _VERSION_0_TABLES:
+        return 0
+    # Adopting it would add newsflow's tables and publish a copy over the file, losing
+    # whatever the other application writes into it meanwhile.
+    shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+    raise ForeignWarehouseError(
+        f"is a DuckDB file of another application (tables {shown}; no newsflow "
+        "schema_version): newsflow leaves it untouched. Give --warehouse a new file name or "
+        "the path of a newsflow warehouse"
+    )
 
 
 def upgrade(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -63,15 +87,15 @@ def upgrade(con: duckdb.DuckDBPyConnection) -> list[str]:
     """
     current = current_version(con)
     latest = latest_version()
-    newsflow_version = version("newsflow")
+    built = newsflow_version()
     if current is None:
         create_tables(con)
-        _record(con, latest, "created", newsflow_version)
+        _record(con, latest, "created", built)
         return []
     if current > latest:
         raise SchemaVersionError(
             f"the warehouse has schema version {current}, newer than this newsflow "
-            f"({newsflow_version}, schema version {latest}) knows; upgrade newsflow"
+            f"({built}, schema version {latest}) knows; upgrade newsflow"
         )
     applied = []
     con.execute(sql("schema/schema_version"))
@@ -79,7 +103,7 @@ def upgrade(con: duckdb.DuckDBPyConnection) -> list[str]:
         con.execute("begin")
         try:
             con.execute(sql(f"migrations/{name}"))
-            _record(con, number, name, newsflow_version)
+            _record(con, number, name, built)
             con.execute("commit")
         except Exception:
             con.execute("rollback")

@@ -1,5 +1,6 @@
 """The warehouse file's life: one writer at a time, the next version built beside it, swapped in."""
 
+import errno
 import fcntl
 import os
 import shutil
@@ -14,6 +15,59 @@ class WarehouseBusyError(Exception):
 
 class WarehouseOpenForWritingError(Exception):
     """Something other than newsflow has written to the published file."""
+
+
+class WarehouseStorageError(Exception):
+    """The warehouse folder cannot take the run's files: full, read-only or not writable."""
+
+
+# What each error of the file system means for a run, and what to do about it.
+_STORAGE_ADVICE = {
+    errno.ENOSPC: (
+        "the disk holding {folder} is full",
+        "free some space (a run needs about twice the warehouse's size) and run again",
+    ),
+    errno.EDQUOT: (
+        "the disk quota for {folder} is used up",
+        "free some space or raise the quota, and run again",
+    ),
+    errno.EROFS: (
+        "{folder} is on a read-only file system",
+        "give --warehouse (or NEWSFLOW_WAREHOUSE) in a writable folder: newsflow writes the "
+        "warehouse, its lock and the next version there",
+    ),
+    errno.EACCES: (
+        "newsflow may not write in {folder}",
+        "fix the folder's permissions or give --warehouse (or NEWSFLOW_WAREHOUSE) elsewhere",
+    ),
+}
+_STORAGE_ADVICE[errno.EPERM] = _STORAGE_ADVICE[errno.EACCES]
+# DuckDB reports the same errors as text only.
+_STORAGE_TEXT = {
+    "No space left on device": errno.ENOSPC,
+    "Disk quota exceeded": errno.EDQUOT,
+    "Read-only file system": errno.EROFS,
+    "Permission denied": errno.EACCES,
+}
+
+
+def storage_error(error: BaseException, warehouse: Path) -> WarehouseStorageError | None:
+    """A one-line error saying what the file system refused and what to do, when that is
+    what `error` (or what caused it) is; None for any other error."""
+    seen: BaseException | None = error
+    while seen is not None:
+        code = getattr(seen, "errno", None)
+        if code not in _STORAGE_ADVICE:
+            code = next((c for text, c in _STORAGE_TEXT.items() if text in str(seen)), None)
+        if code is not None:
+            what, advice = _STORAGE_ADVICE[code]
+            return WarehouseStorageError(
+                f"{what.format(folder=warehouse.parent)} ({os.strerror(code)}): nothing was "
+                f"published, the published warehouse is as it was and the run's partial files "
+                f"were removed; {advice}"
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 class WriterLock:
@@ -80,7 +134,12 @@ class NextVersion:
                 "`checkpoint;`) and run again."
             )
         if published.exists():
-            clone_file(published, version.path)
+            try:
+                clone_file(published, version.path)
+            except BaseException:
+                # A partial copy (disk full) would keep the disk full until the next run.
+                version.discard()
+                raise
         return version
 
     def seal(self) -> None:

@@ -88,7 +88,9 @@ def test_run_prints_a_summary_and_nothing_alarming(
     assert "files seen" in result.stdout
     assert "passed" in result.stdout
     stderr = " ".join(result.stderr.split())  # rich wraps long lines
-    assert re.search(r"time by stage: discover [\d.]+ s, .*, report [\d.]+ s", stderr)
+    assert re.search(
+        r"time by stage: start-up [\d.]+ s, discover [\d.]+ s, .*, report [\d.]+ s", stderr
+    )
     assert "Traceback" not in result.stderr
     assert "leaked" not in result.stderr
     assert warehouse.exists()

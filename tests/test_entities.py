@@ -483,3 +483,43 @@ def test_patterns_are_sorted_once_and_a_batch_s_names_merged_longest_first(gazet
     assert sorted(patterns) == sorted(owner)
     assert lengths == sorted(lengths, reverse=True)
     assert gazetteer.patterns_with(gazetteer.entity_of_surface) is gazetteer.patterns[0]
+
+
+def test_discovered_entity_ids_are_unique_and_stable_in_any_script(gazetteer: Gazetteer) -> None:
+    # Each body is a batch of its own; the same names come back in another order, as in a
+    # later run. Non-Latin names once all became the id `entity`, and a clash took a suffix
+    # that depended on the batch.
+    bodies = [
+        "Rockets fell near Дамаск overnight. Troops left the village of Ḥimṣ Qadīm.",
+        "Shells hit the village of Tal Şêx. Rockets fell near Алеппо overnight.",
+        "Rockets fell near Алеппо overnight. Rockets fell near Дамаск again.",
+    ]
+
+    ids: dict[str, set[str]] = {}
+    for body in bodies:
+        found = extracted(gazetteer, body)
+        named = found.mention.join(found.entity, on="entity_id")
+        assert (named["surface"] == named["name"]).all()
+        for name, entity_id in found.entity.select("name", "entity_id").iter_rows():
+            ids.setdefault(name, set()).add(entity_id)
+
+    assert set(ids) == {"Дамаск", "Алеппо", "Ḥimṣ Qadīm", "Tal Şêx"}
+    assert all(len(found) == 1 for found in ids.values()), ids
+    assert len({next(iter(found)) for found in ids.values()}) == len(ids)
+
+
+@pytest.mark.parametrize(
+    ("name", "other"),
+    [
+        pytest.param("دمشق", "حلب", id="arabic"),
+        pytest.param("Al Bab", "Al-Bab", id="same-slug"),
+        pytest.param("Zürich", "Zurich", id="accent"),
+        pytest.param("Ελλάδα", "Κρήτη", id="greek"),
+    ],
+)
+def test_discovered_ids_of_different_names_differ(name: str, other: str) -> None:
+    from flows.entities import discovered_id
+
+    assert discovered_id(name, "LOC") != discovered_id(other, "LOC")
+    assert discovered_id(name, "LOC") == discovered_id(name, "LOC")
+    assert discovered_id(name, "LOC") != discovered_id(name, "ORG")

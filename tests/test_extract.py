@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from flows import extract
 from flows.extract import (
     DISCOVERED_SCHEMA,
     KNOWN_FILE_SCHEMA,
@@ -37,6 +38,7 @@ def discovered(*rows: tuple[Path, str]) -> pl.DataFrame:
     return pl.DataFrame(
         [
             (
+                root.name,
                 str(root),
                 relative,
                 str(root / relative),
@@ -173,6 +175,20 @@ def test_discover_files_lists_a_directory_named_like_a_page(tmp_path: Path) -> N
     assert rejects.select("source_path", "reason").rows() == [("folder.txt", "not_a_file")]
 
 
+def test_discover_files_keeps_the_same_path_in_two_crawls_apart(tmp_path: Path) -> None:
+    first, second = tmp_path / "crawl-1", tmp_path / "crawl-2"
+    write(first / "site" / "page.txt", "first copy")
+    write(second / "site" / "page.txt", "second copy")
+
+    discovery = discover_files((first, second), "*.txt")
+
+    assert discovery.files.select("source", "source_path").rows() == [
+        ("crawl-1", "site/page.txt"),
+        ("crawl-2", "site/page.txt"),
+    ]
+    assert discovery.rejects.is_empty()
+
+
 def test_discover_files_rejects_a_relative_path_seen_in_an_earlier_folder(tmp_path: Path) -> None:
     first, second = tmp_path / "crawl-1", tmp_path / "crawl-2"
     write(first / "site" / "page.txt", "first copy")
@@ -180,11 +196,12 @@ def test_discover_files_rejects_a_relative_path_seen_in_an_earlier_folder(tmp_pa
     write(second / "site" / "page.txt", "second copy")
     write(second / "only-second.txt", "only in the second crawl")
 
-    discovery = discover_files((first, second), "*.txt")
+    # Two folders given one source name: one crawl, so one page per path.
+    discovery = discover_files((first, second), "*.txt", ("crawl", "crawl"))
 
     expected = discovered(
         (first, "only-first.txt"), (second, "only-second.txt"), (first, "site/page.txt")
-    )
+    ).with_columns(source=pl.lit("crawl"))
     assert_frame_equal(discovery.files, expected)
     assert discovery.rejects.select("source_path", "reason", "size_bytes").rows() == [
         ("site/page.txt", "duplicate_path", None)
@@ -278,14 +295,14 @@ def test_read_pages_quarantines_a_file_the_os_refuses_to_read(
     write(root / "locked.txt", "A page nobody may read.")
     write(root / "open.txt", "A page anyone may read.")
     files = discover_files((root,), "*.txt").files
-    read_bytes = Path.read_bytes
+    read_at_most = extract.read_at_most
 
-    def refuse_locked(path: Path) -> bytes:
+    def refuse_locked(path: Path, limit: int) -> bytes:
         if path.name == "locked.txt":
             raise PermissionError(13, "Permission denied", str(path))
-        return read_bytes(path)
+        return read_at_most(path, limit)
 
-    monkeypatch.setattr(Path, "read_bytes", refuse_locked)
+    monkeypatch.setattr(extract, "read_at_most", refuse_locked)
 
     pages, rejects = read_pages(files, MAX_BYTES)
 
@@ -356,10 +373,12 @@ def test_split_unchanged_reads_only_files_that_may_differ(
     file: tuple, manifest: tuple | None, loaded: tuple | None, read: bool
 ) -> None:
     files = pl.DataFrame(
-        [("/crawl", "a.txt", "/crawl/a.txt", *file)], schema=DISCOVERED_SCHEMA, orient="row"
+        [("crawl", "/crawl", "a.txt", "/crawl/a.txt", *file)],
+        schema=DISCOVERED_SCHEMA,
+        orient="row",
     )
     known = pl.DataFrame(
-        [("a.txt", *(manifest or (None, None, None)), *(loaded or (None, None)))],
+        [("crawl", "a.txt", *(manifest or (None, None, None)), *(loaded or (None, None)))],
         schema=KNOWN_FILE_SCHEMA,
         orient="row",
     )
@@ -389,6 +408,7 @@ def test_a_file_read_once_is_unchanged_by_its_stat_at_the_next_discovery(tmp_pat
     os.utime(page, ns=(1_700_000_000_123_456_789, 1_700_000_000_123_456_789))
     pages, _ = read_pages(discover_files((root,), "*.txt").files, MAX_BYTES)
     known = pages.select(
+        "source",
         "source_path",
         "size_bytes",
         "modified_at",
@@ -412,6 +432,7 @@ def test_drop_unchanged_keeps_new_changed_and_reparsed_pages() -> None:
     modified = datetime(2025, 3, 1, 12, 0)
     pages = pl.DataFrame(
         {
+            "source": ["crawl"] * 4,
             "source_path": ["same.txt", "edited.txt", "old-parser.txt", "new.txt"],
             "size_bytes": [10, 11, 12, 13],
             "modified_at": [modified] * 4,
@@ -422,6 +443,7 @@ def test_drop_unchanged_keeps_new_changed_and_reparsed_pages() -> None:
     )
     known = pl.DataFrame(
         {
+            "source": ["crawl"] * 4,
             "source_path": ["same.txt", "edited.txt", "old-parser.txt", "gone.txt"],
             "sha256": ["sha-same", "sha-edited-before", "sha-old-parser", "sha-gone"],
             "parser_version": ["2", "2", "1", "2"],
@@ -436,6 +458,7 @@ def test_drop_unchanged_keeps_new_changed_and_reparsed_pages() -> None:
 def test_drop_unchanged_keeps_everything_when_nothing_is_known() -> None:
     pages = pl.DataFrame(
         {
+            "source": ["crawl"],
             "source_path": ["a.txt"],
             "size_bytes": [1],
             "modified_at": [datetime(2025, 1, 1)],
@@ -445,7 +468,89 @@ def test_drop_unchanged_keeps_everything_when_nothing_is_known() -> None:
         schema=PAGE_SCHEMA,
     )
     known = pl.DataFrame(
-        schema={"source_path": pl.String(), "sha256": pl.String(), "parser_version": pl.String()}
+        schema={
+            "source": pl.String(),
+            "source_path": pl.String(),
+            "sha256": pl.String(),
+            "parser_version": pl.String(),
+        }
     )
 
     assert_frame_equal(drop_unchanged(pages, known, parser_version="1"), pages)
+
+
+# Hostile entries: never followed, never fatal, each quarantined with its reason.
+
+
+def test_a_file_name_that_is_not_utf8_is_quarantined_escaped(tmp_path: Path) -> None:
+    root = tmp_path / "crawl"
+    write(root / "good.txt", "Title\n\nBody.\n")
+    os.makedirs(os.fsencode(root / "sub"))
+    (Path(os.fsdecode(os.fsencode(root / "sub") + b"/caf\xe9.txt"))).write_text("page")
+
+    discovery = discover_files((root,), "*.txt")
+    pages, _ = read_pages(discovery.files, MAX_BYTES)
+
+    assert discovery.files["source_path"].to_list() == ["good.txt"]
+    assert discovery.rejects.select("source_path", "reason").rows() == [
+        ("sub/caf\\xe9.txt", "bad_name")
+    ]
+    # Every name stored is valid text: the frame and DuckDB take it.
+    discovery.rejects["source_path"].to_list()[0].encode("utf-8")
+    assert pages["source_path"].to_list() == ["good.txt"]
+
+
+def test_links_out_of_the_input_folder_are_not_followed(tmp_path: Path) -> None:
+    root = tmp_path / "crawl"
+    secret = write(tmp_path / "elsewhere" / "secret.txt", "API_TOKEN=hunter2\n")
+    write(root / "site" / "inside.txt", "Title\n\nBody.\n")
+    (root / "site" / "to-secret.txt").symlink_to(secret)
+    (root / "environ.txt").symlink_to("/proc/self/environ")
+    (root / "relative.txt").symlink_to(Path("..") / "elsewhere" / "secret.txt")
+    (root / "inside-link.txt").symlink_to(root / "site" / "inside.txt")
+    (root / "outside-folder.txt").symlink_to(secret.parent, target_is_directory=True)
+
+    discovery = discover_files((root,), "*.txt")
+    pages, _ = read_pages(discovery.files, MAX_BYTES)
+
+    assert sorted(discovery.rejects.select("source_path", "reason").rows()) == [
+        ("environ.txt", "outside_input"),
+        ("outside-folder.txt", "outside_input"),
+        ("relative.txt", "outside_input"),
+        ("site/to-secret.txt", "outside_input"),
+    ]
+    assert sorted(pages["source_path"]) == ["inside-link.txt", "site/inside.txt"]
+    assert not pages["text"].str.contains("hunter2").any()
+
+
+def test_special_files_are_never_opened(tmp_path: Path) -> None:
+    root = tmp_path / "crawl"
+    write(root / "good.txt", "Title\n\nBody.\n")
+    os.mkfifo(root / "pipe.txt")  # opening it for reading would wait for a writer forever
+    (root / "dir.txt").mkdir()
+
+    discovery = discover_files((root,), "*.txt")
+    pages, rejects = read_pages(discovery.files, MAX_BYTES)
+
+    assert pages["source_path"].to_list() == ["good.txt"]
+    messages = dict(rejects.select("source_path", "message").rows())
+    assert set(rejects["reason"]) == {"not_a_file"}
+    assert "named pipe" in messages["pipe.txt"]
+    assert "directory" in messages["dir.txt"]
+
+
+def test_a_file_that_says_it_is_empty_is_still_held_to_the_size_limit(tmp_path: Path) -> None:
+    # /proc files report size 0 whatever they hold.
+    environ = Path("/proc/self/environ")
+    if environ.stat().st_size != 0 or len(environ.read_bytes()) < 20:
+        pytest.skip("no /proc file of size 0 with content here")
+    files = pl.DataFrame(
+        {"source_path": ["environ.txt"], "path": [str(environ)]},
+    )
+
+    pages, rejects = read_pages(files, 16)
+
+    assert pages.is_empty()
+    assert rejects.select("source_path", "reason", "size_bytes").rows() == [
+        ("environ.txt", "too_large", 17)
+    ]

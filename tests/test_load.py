@@ -22,6 +22,7 @@ def one_page() -> dict[str, pl.DataFrame]:
         "pages": pl.DataFrame(
             {
                 "article_id": ["a1"],
+                "source": ["crawl"],
                 "source_path": ["one.txt"],
                 "sha256": ["x"],
                 "raw_text": ["Title\n\nBody."],
@@ -30,6 +31,7 @@ def one_page() -> dict[str, pl.DataFrame]:
         "article": pl.DataFrame(
             {
                 "article_id": ["a1"],
+                "source": ["crawl"],
                 "source_path": ["one.txt"],
                 "title": ["Title"],
                 "body": ["Body."],
@@ -152,7 +154,9 @@ def test_a_write_ahead_log_beside_the_published_file_stops_the_run(warehouse: Pa
     publish_one(warehouse, "r1")
     with duckdb.connect(str(warehouse)) as con:
         con.execute("pragma disable_checkpoint_on_shutdown")
-        con.execute("insert into quarantine values ('x', 'y.txt', 'empty', 'hand-made', 0, null)")
+        con.execute(
+            "insert into quarantine values ('x', 'y.txt', 'empty', 'hand-made', 0, null, 'crawl')"
+        )
     assert warehouse.with_name("news.duckdb.wal").exists()
     published = warehouse.read_bytes()
 

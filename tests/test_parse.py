@@ -314,7 +314,11 @@ def test_fixture_page(name: str) -> None:
 # parse_pages
 
 ARTICLE_SCHEMA = pl.Schema(
-    {name: dtype for name, dtype in polars_schema("article").items() if name != "loaded_by_run"}
+    {
+        name: dtype
+        for name, dtype in polars_schema("article").items()
+        if name not in ("loaded_by_run", "previous_article_id")
+    }
 )
 PAGE_WITH_COMMENTS = """\
 MAY 2024
@@ -389,6 +393,7 @@ def test_parse_pages_splits_pages_into_articles_comments_and_rejects() -> None:
     expected_article = pl.DataFrame(
         {
             "article_id": [market_id, library_id],
+            "source": ["", ""],
             "source_path": ["market.txt", "library.txt"],
             "title": [
                 "Night Market Returns To The Old Square",
@@ -428,7 +433,7 @@ def test_parse_pages_splits_pages_into_articles_comments_and_rejects() -> None:
     )
     assert_frame_equal(comment.drop("comment_id"), expected_comment)
     assert comment["comment_id"].n_unique() == 2
-    assert_frame_equal(rejects, pages_frame(("chrome.txt", "sha-chrome", "")).drop("text"))
+    assert rejects.rows() == [("", "chrome.txt", "sha-chrome", "no_text")]
 
 
 def test_parse_pages_ids_are_stable_across_calls_and_content_changes() -> None:
@@ -485,7 +490,7 @@ def test_parse_pages_rejects_only_a_page_with_no_text_but_header_and_chrome(text
 
     assert article.is_empty()
     assert comment.is_empty()
-    assert rejects.rows() == [("empty.txt", "sha-empty")]
+    assert rejects.rows() == [("", "empty.txt", "sha-empty", "no_text")]
 
 
 def test_comment_id_survives_new_comments_above_it() -> None:
@@ -632,3 +637,71 @@ def test_parse_pages_on_worker_processes_gives_the_same_frames() -> None:
     for frame_on_workers, frame_in_process in zip(on_workers, in_process, strict=True):
         assert_frame_equal(frame_on_workers, frame_in_process)
     assert on_workers[2].height == 25
+
+
+@pytest.mark.parametrize(
+    ("parts", "other"),
+    [
+        pytest.param(("a\x1fb", "c"), ("a", "b\x1fc"), id="separator-inside-a-part"),
+        pytest.param((None, "text"), ("", "text"), id="no-author-vs-empty-author"),
+        pytest.param(("a\\", "\x1fb"), ("a\\\x1f", "b"), id="escape-then-separator"),
+        pytest.param(("a\\s", "b"), ("a\x1f", "b"), id="escaped-separator-vs-its-escape"),
+        pytest.param(("\\e",), ("",), id="escaped-empty-vs-empty"),
+    ],
+)
+def test_stable_ids_of_different_parts_differ(parts: tuple, other: tuple) -> None:
+    from flows.parse import stable_id
+
+    assert stable_id(*parts) != stable_id(*other)
+
+
+def test_comment_ids_stay_unique_with_control_characters_in_the_text() -> None:
+    from flows.parse import Comment, _comment_rows
+
+    # Ids were once the parts joined by a unit separator (\x1f): a page could shift text
+    # from the author into the body across one and give two comments one id.
+    comments = [Comment("Anna Berg", ["A\x1fB"]), Comment("Anna Berg\x1fA", ["B"])]
+
+    rows = _comment_rows("article", comments)
+
+    assert len({row["comment_id"] for row in rows}) == 2
+
+
+@pytest.mark.parametrize(
+    "blank",
+    [
+        pytest.param("\u200b", id="zero-width-space"),
+        pytest.param("\ufeff", id="byte-order-mark"),
+        pytest.param("\u200b \ufeff \u200b", id="spaces-and-invisibles-mixed"),
+        pytest.param("\u00a0\u2060\u00a0", id="no-break-spaces-and-word-joiner"),
+    ],
+)
+def test_lines_of_only_invisible_characters_are_blank(blank: str) -> None:
+    invisible = "\n".join(line or blank for line in PAGE_WITH_COMMENTS.split("\n"))
+
+    parsed, plain = parse_page(invisible), parse_page(PAGE_WITH_COMMENTS)
+
+    assert parsed.title == plain.title == "Night Market Returns To The Old Square"
+    assert [(c.author, c.body) for c in parsed.comments] == [
+        (c.author, c.body) for c in plain.comments
+    ]
+    assert len(parsed.comments) == 2
+
+
+def test_a_page_over_its_time_budget_is_set_aside_and_the_others_parse() -> None:
+    # About 4 MB of paragraphs: seconds to parse, far over a budget of half a second,
+    # while the small pages take milliseconds each.
+    paragraph = "The council met on Friday and talked about the harbour fees for boats."
+    huge = "Harbour Fees\n\n" + "\n\n\n".join([paragraph] * 50_000) + "\n"
+    pages = pages_frame(
+        ("market.txt", "sha-market", PAGE_WITH_COMMENTS),
+        ("huge.txt", "sha-huge", huge),
+        ("library.txt", "sha-library", PAGE_WITHOUT_COMMENTS),
+    )
+
+    article, comment, rejects = parse_pages(pages, timeout=0.5)
+
+    assert rejects.rows() == [("", "huge.txt", "sha-huge", "parse_timeout")]
+    assert article["source_path"].to_list() == ["market.txt", "library.txt"]
+    assert comment.height == 2
+    assert_frame_equal(article, parse_pages(pages.filter(pl.col("sha256") != "sha-huge"))[0])

@@ -771,14 +771,18 @@ def test_the_ledger_sums_batches_into_dq_result_rows():
 
 # Columns named, so that rows stay valid when a table gains a column.
 COMMENT_COLUMNS = "(comment_id, article_id, position, author, depth, parent_comment_id, body)"
+ARTICLE_COLUMNS = (
+    "(article_id, source_path, title, body, crawl_month, layout, n_comments, sha256, "
+    "parser_version, loaded_by_run, unsplit_text, parse_flags, parse_confidence, source)"
+)
 
 
 def warehouse_with(statements: list[str]) -> pl.DataFrame:
     con = duckdb.connect()
     schema.create_tables(con)
     con.execute(
-        "insert into article values "
-        "('a1', 'a1.txt', 'T', 'B', null, 'wpdiscuz', 1, 'x', '1', 'r', null, null, 1.0)"
+        f"insert into article {ARTICLE_COLUMNS} values "
+        "('a1', 'a1.txt', 'T', 'B', null, 'wpdiscuz', 1, 'x', '1', 'r', null, null, 1.0, 'crawl')"
     )
     con.execute(
         f"insert into comment {COMMENT_COLUMNS} values ('c1', 'a1', 1, null, 0, null, 'Hi.')"
@@ -791,7 +795,7 @@ def warehouse_with(statements: list[str]) -> pl.DataFrame:
     return con.sql(sql("checks/warehouse")).pl()
 
 
-INSERT_ARTICLE = "insert into article values "
+INSERT_ARTICLE = f"insert into article {ARTICLE_COLUMNS} values "
 INSERT_MENTION = "insert into entity_mention values "
 WAREHOUSE_CASES = {
     "comment.article_id": (
@@ -801,7 +805,8 @@ WAREHOUSE_CASES = {
     "comment.parent_comment_id": (
         [
             INSERT_ARTICLE
-            + "('a2', 'a2.txt', 'T', 'B', null, 'wpdiscuz', 1, 'x', '1', 'r', null, null, 1.0)",
+            + "('a2', 'a2.txt', 'T', 'B', null, 'wpdiscuz', 1, 'x', '1', 'r', null, null, 1.0, "
+            "'crawl')",
             f"insert into comment {COMMENT_COLUMNS} values ('c2', 'a2', 1, null, 1, 'c1', 'x')",
         ],
         "c2",

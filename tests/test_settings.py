@@ -29,7 +29,9 @@ CASES = {
     "NEWSFLOW_PATTERN": ("pattern", "*.page", "*.page", "*.htm"),
     "NEWSFLOW_MAX_FILE_BYTES": ("max_file_bytes", "1024", 1024, 2048),
     "NEWSFLOW_PARSE_WORKERS": ("parse_workers", "3", 3, 1),
+    "NEWSFLOW_PARSE_TIMEOUT": ("parse_timeout", "2.5", 2.5, 60.0),
     "NEWSFLOW_TASK_RUNNER": ("task_runner", "dask", "dask", "default"),
+    "NEWSFLOW_SOURCE": ("source_names", "crawl-2026-11", ("crawl-2026-11",), ("cli-name",)),
 }
 
 
@@ -94,3 +96,15 @@ def test_paths_are_made_absolute_and_inputs_given_twice_count_once(tmp_path: Pat
 
     assert settings.inputs == (tmp_path.resolve(),)
     assert settings.data_docs == settings.warehouse.with_name("news_data_docs")
+
+
+def test_each_input_folder_is_a_source_named_after_it_unless_named():
+    folders = [Path("/data/crawl-2026-11"), Path("/data/crawl-2026-12")]
+
+    assert resolve(environ={}, inputs=folders).source_names == ("crawl-2026-11", "crawl-2026-12")
+    named = resolve(environ={}, inputs=folders, source_names=["nov", "dec"])
+    assert named.sources == (("nov", folders[0]), ("dec", folders[1]))
+    with pytest.raises(SettingsError, match="1 --source names for 2 --input folders"):
+        resolve(environ={}, inputs=folders, source_names=["nov"])
+    with pytest.raises(SettingsError, match="non-empty"):
+        resolve(environ={}, inputs=folders[:1], source_names=[" "])

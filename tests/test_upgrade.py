@@ -53,13 +53,16 @@ def test_an_old_warehouse_is_upgraded_in_place_without_losing_rows(v0_warehouse:
 
     after = rows_of_every_table(old)
     old_run, new_run = after.pop("ingest_run")
-    # Articles parsed before version 3 have no unsplit text, flags or confidence recorded.
+    # Articles parsed before version 3 have no unsplit text, flags or confidence recorded;
+    # pages loaded before version 5 have the empty source and no earlier version.
     (old_article,) = after.pop("article")
-    assert old_article == (*before["article"][0], None, None, None)
+    assert old_article == (*before["article"][0], None, None, None, "", None)
     # Comments loaded before version 4 were never marked by the comment-level rules.
     (old_comment,) = after.pop("comment")
     assert old_comment == (*before["comment"][0], None)
-    unchanged = ("ingest_run", "article", "comment")
+    for table in ("page", "quarantine", "source_file"):
+        assert after.pop(table) == [(*row, "") for row in before[table]]
+    unchanged = ("ingest_run", "article", "comment", "page", "quarantine", "source_file")
     assert after == {table: rows for table, rows in before.items() if table not in unchanged}
     # The run of 0.1.0 keeps its values, with kind and files_missing filled in after them.
     assert old_run == (*before["ingest_run"][0], "ingest", 0)

@@ -65,6 +65,7 @@ def set_aside(
         "message",
         size_bytes=pl.lit(None, dtype=pl.Int64()),
         sha256="sha256",
+        source="source",
     )
     keep = ~pl.col("article_id").is_in(reasons["article_id"].implode())
     comment = _with_flags(comment.filter(keep), results)

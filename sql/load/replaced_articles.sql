@@ -1,2 +1,2 @@
 -- How many of the batch's pages have rows loaded before: only then are rows deleted first.
-select count(*) as replaced from article where article_id in (select article_id from staged_page);
+select count(*) as replaced from replaced_page;

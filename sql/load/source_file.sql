@@ -1,7 +1,7 @@
 -- Record every file this run saw, keeping the run that first saw it.
 insert into source_file by name
 select * from staged_source_file
-on conflict (source_path) do update set
+on conflict (source, source_path) do update set
     size_bytes = excluded.size_bytes,
     modified_at = excluded.modified_at,
     sha256 = excluded.sha256,

@@ -7,7 +7,7 @@ create table if not exists entity (
 );
 
 comment on table entity is 'People, organisations and places that newsflow recognises, one row per real-world thing.';
-comment on column entity.entity_id is 'Stable key of the entity (a slug of its canonical name; base places end in their country code, e.g. sarmin-sy).';
+comment on column entity.entity_id is 'Stable key of the entity (a slug of its canonical name; base places end in their country code, e.g. sarmin-sy; discovered entities end in a hash of their name and type, e.g. дамаск-68ba9fa1).';
 comment on column entity.name is 'Canonical name; every alias and spelling links to this one row.';
 comment on column entity.type is 'PERSON, ORG (organisation, armed group, outlet) or LOC (place, region, road).';
 comment on column entity.wikidata_id is 'Wikidata QID where known, for joining with outside data.';

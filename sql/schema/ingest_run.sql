@@ -36,5 +36,5 @@ comment on column ingest_run.entities is 'Distinct entities mentioned in the war
 comment on column ingest_run.mentions is 'Rows in entity_mention after the run.';
 comment on column ingest_run.dq_result is 'Outcome of the data-quality gate: passed, warnings (a soft rule missed its threshold), pages_quarantined (pages broke a row rule and were set aside) or comments_flagged (comments broke a comment rule and were kept, marked in comment.dq_flags); per rule in dq_result.';
 comment on column ingest_run.newsflow_version is 'newsflow version that made the run.';
-comment on column ingest_run.kind is 'ingest (pages read from the input folders) or reparse (derived tables rebuilt from the stored page text).';
+comment on column ingest_run.kind is 'ingest (pages read from the input folders), reparse (derived tables rebuilt from the stored page text) or prune (the rows of pages whose files are gone removed, by newsflow prune).';
 comment on column ingest_run.files_missing is 'Files in source_file that this run did not find (status missing); their rows are kept.';
