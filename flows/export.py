@@ -19,7 +19,7 @@ def exported() -> list[str]:
 
 def _has_article(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     columns = con.execute(
-        "select column_name from duckdb_columns() where table_name = ? and column_name = 'article_id'",
+        "select 1 from duckdb_columns() where table_name = ? and column_name = 'article_id'",
         [name],
     ).fetchall()
     return bool(columns)

@@ -98,37 +98,66 @@ def _runs_chart(runs: pl.DataFrame) -> go.Figure:
     return figure
 
 
+def _charts(data: dict[str, pl.DataFrame]) -> dict[str, go.Figure | None]:
+    """One chart per section key; None where its data is empty."""
+    makers = {
+        "monthly": lambda f: _bar(f, "month", {"pages": "pages", "comments": "comments"}, False),
+        "top_entities": lambda f: _bar(
+            f, "name", {"article_mentions": "in article text", "comment_mentions": "in comments"},
+            True,
+        ),
+        "top_commenters": lambda f: _bar(f, "author", {"comments": "comments"}, True),
+        "comention": _comention,
+        "story_sizes": lambda f: _bar(
+            f.with_columns(pl.col("copies").cast(pl.String)), "copies", {"stories": "stories"},
+            False,
+        ),
+        "repeated_comments": lambda f: _bar(
+            f.with_columns(text=pl.col("example_text").str.slice(0, 50)), "text",
+            {"occurrences": "occurrences"}, True,
+        ),
+        "runs": _runs_chart,
+    }  # fmt: skip
+    return {
+        name: None if data[name].is_empty() else make(data[name]) for name, make in makers.items()
+    }
+
+
+# Section key, the query its chart draws, title, how to read it, the queries shown as tables.
+SECTIONS = (
+    ("monthly", "monthly", "Pages and comments per crawl month",
+     "The month in the page header: when the page was crawled, not published.", ()),
+    ("entities", "top_entities", "Top entities: article text and comments",
+     "Mentions of the most-named entities in article titles and bodies, against reader "
+     "comments (view mentioned_entity; by month: entity_monthly).", ()),
+    ("commenters", "top_commenters", "Top commenters",
+     "Comments per author name as the pages show it (view commenter); comments without an "
+     "author are left out.", ()),
+    ("comention", "comention", "Who is named with whom",
+     "Pairs of entities named in the same article: how many articles name both, and their "
+     "lift, how many times more often than by chance (view entity_comention). Hover a point "
+     "for its pair.", ("comention",)),
+    ("stories", "story_sizes", "Stories: copies on mirrors and re-crawls",
+     "Articles whose bodies are near-duplicates form a story (view story): how many stories "
+     "have how many copies, and the largest.", ("largest_stories",)),
+    ("repeated", "repeated_comments", "Repeated comments",
+     "The same comment text under several stories or names, the mark of coordinated posting "
+     "(view repeated_comment; copies of a page on mirrors are one story).",
+     ("repeated_comments",)),
+    ("quality", "runs", "Data quality of recent runs",
+     "Rules broken and files set aside by the latest runs (view run_health), then the rules "
+     "the latest run found broken, with what each means. This section stands in for the "
+     "Great Expectations Data Docs when no network is at hand.", ("runs", "broken_rules")),
+)  # fmt: skip
+
+
 def sections(data: dict[str, pl.DataFrame]) -> list[Section]:
     """The report's sections, in reading order; a section without data gets no chart."""
-
-    def chart(name: str, make: object) -> go.Figure | None:
-        return None if data[name].is_empty() else make(data[name])  # type: ignore[operator]
-
+    charts = _charts(data)
     return [
-        Section("monthly", "Pages and comments per crawl month",
-                "The month in the page header: when the page was crawled, not published.",
-                chart("monthly", lambda f: _bar(f, "month", {"pages": "pages", "comments": "comments"}, False))),
-        Section("entities", "Top entities: article text and comments",
-                "Mentions of the most-named entities, in article titles and bodies against reader comments (view mentioned_entity, entity_monthly by month).",
-                chart("top_entities", lambda f: _bar(f, "name", {"article_mentions": "in article text", "comment_mentions": "in comments"}, True))),
-        Section("commenters", "Top commenters",
-                "Comments per author name as the pages show it (view commenter); comments without an author are left out.",
-                chart("top_commenters", lambda f: _bar(f, "author", {"comments": "comments"}, True))),
-        Section("comention", "Who is named with whom",
-                "Pairs of entities named in the same article: how many articles name both, and their lift (how many times more often than by chance; view entity_comention). Hover a point for the pair.",
-                chart("comention", _comention), (data["comention"],)),
-        Section("stories", "Stories: copies on mirrors and re-crawls",
-                "Articles whose bodies are near-duplicates form a story (view story). How many stories have how many copies, and the largest.",
-                chart("story_sizes", lambda f: _bar(f.with_columns(pl.col("copies").cast(pl.String)), "copies", {"stories": "stories"}, False)),
-                (data["largest_stories"],)),
-        Section("repeated", "Repeated comments",
-                "The same comment text under several stories or names, the mark of coordinated posting (view repeated_comment; copies of a page on mirrors count as one story).",
-                chart("repeated_comments", lambda f: _bar(f.with_columns(pl.col("example_text").str.slice(0, 50).alias("text")), "text", {"occurrences": "occurrences"}, True)),
-                (data["repeated_comments"],)),
-        Section("quality", "Data quality of recent runs",
-                "Rules broken and files set aside by the latest runs (view run_health), then the rules the latest run found broken, with what each means.",
-                chart("runs", _runs_chart), (data["runs"], data["broken_rules"])),
-    ]  # fmt: skip
+        Section(key, title, intro, charts[chart], tuple(data[name] for name in tables))
+        for key, chart, title, intro, tables in SECTIONS
+    ]
 
 
 def _table(frame: pl.DataFrame) -> str:
@@ -166,7 +195,8 @@ STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
 h1 { margin-bottom: 0.2em; } section { margin-top: 2.5em; }
 table { border-collapse: collapse; font-size: 0.9em; margin-top: 1em; width: 100%; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.3em 0.5em; text-align: left; vertical-align: top; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.3em 0.5em; text-align: left; }
+td { vertical-align: top; }
 .totals span { display: inline-block; margin-right: 2em; } .empty { color: #777; }
 """
 

@@ -76,16 +76,16 @@ def v0_warehouse(warehouse: Path) -> Path:
     return warehouse
 
 
-@pytest.fixture
-def mart_warehouse(warehouse: Path) -> Path:
+@pytest.fixture(scope="session")
+def mart_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse file holding the small crawl of fixtures/marts_warehouse.sql, its stories
-    grouped as a run groups them: every mart has known answers on it."""
+    grouped as a run groups them: every mart has known answers on it. Open it read-only."""
     import duckdb
 
     from flows.load import STORAGE_VERSION, Writer
     from flows.upgrade import upgrade
 
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    warehouse = tmp_path_factory.mktemp("marts") / "news.duckdb"
     con = duckdb.connect()
     con.execute(f"attach '{warehouse}' as w (storage_version '{STORAGE_VERSION}')")
     con.execute("use w")
