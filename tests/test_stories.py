@@ -2,6 +2,7 @@
 
 import itertools
 import random
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -195,3 +196,40 @@ def test_a_reloaded_article_is_signed_again_and_a_missing_one_leaves_its_story()
     assert con.execute("select count(distinct article_id) from story_band").fetchall() == [(2,)]
     # Nothing new: nothing signed.
     assert writer.update_stories() == 0
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_run_groups_mirror_copies_into_stories_and_the_next_run_keeps_them(
+    sample_pages: Path, tmp_path: Path, warehouse: Path
+):
+    from flows.ingest import ingest
+
+    crawl = tmp_path / "crawl"
+    for site in ("site-a", "site-b"):
+        shutil.copytree(sample_pages, crawl / site)
+    ingest(inputs=[str(crawl)], warehouse=str(warehouse))
+    first, first_ids = stories_of(warehouse)
+    # A re-crawl: one page of site-b edited, and a third mirror of the other page.
+    edited, other = sorted((crawl / "site-b").glob("*.txt"))
+    edited.write_text(edited.read_text().replace("the", "a", 3))
+    (crawl / "site-c").mkdir()
+    shutil.copy(other, crawl / "site-c" / other.name)
+    ingest(inputs=[str(crawl)], warehouse=str(warehouse))
+
+    second, second_ids = stories_of(warehouse)
+    assert first == [(2, "site-a, site-b"), (2, "site-a, site-b")]
+    assert second == [(2, "site-a, site-b"), (3, "site-a, site-b, site-c")]
+    # Stories keep their ids; the new mirror joins the story of its page.
+    assert {path: second_ids[path] for path in first_ids} == first_ids
+    assert second_ids[f"site-c/{other.name}"] == first_ids[f"site-b/{other.name}"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        health = con.execute("select files_loaded, rules_checked > 0 from run_health").fetchall()
+    assert health == [(2, True), (4, True)]
+
+
+def stories_of(warehouse: Path) -> tuple[list[tuple], dict[str, int]]:
+    """(copies, folder_list) of every story, and the story of each page."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        stories = con.execute("select copies, folder_list from story order by all").fetchall()
+        pages = con.execute("select source_path, story_id from article_overview").fetchall()
+    return stories, dict(pages)
