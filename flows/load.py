@@ -148,10 +148,12 @@ class Writer:
                 con.unregister(f"staged_{table}")
 
     def update_stories(self, chunk: int = 5_000) -> int:
-        """Sign the articles loaded or parsed again since the last run and give each its
+        """Sign the articles new or with a new text since the last run and give each its
         story (flows/stories.py); return how many were signed."""
-        stale = self._con.sql(sql("load/story_stale"), params=[stories.SIGNED_WITH]).pl()
-        self._transaction({"stale": stale}, [sql("load/story_delete_stale")])
+        checked = self._con.sql(
+            sql("load/story_stale"), params=[stories.SIGNED_WITH, stories.MAX_CHARS]
+        ).pl()
+        self._transaction({"checked": checked}, [sql("load/story_delete_stale")])
         unsigned = self._con.sql(sql("load/story_unsigned")).pl()
         for offset in range(0, unsigned.height, chunk):
             self._add_stories(unsigned.slice(offset, chunk))

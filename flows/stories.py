@@ -170,6 +170,6 @@ def link(
     )
     story, relabel = assign(signed["article_id"].to_list(), similar, next_story)
     rows = story.join(signed, on="article_id").join(
-        articles.select("article_id", "loaded_by_run"), on="article_id"
+        articles.select("article_id", "loaded_by_run", "body_md5"), on="article_id"
     )
     return rows.with_columns(signed_with=pl.lit(SIGNED_WITH)), relabel

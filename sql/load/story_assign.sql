@@ -6,4 +6,4 @@ from staged_relabel
 where article_story.story_id = staged_relabel.old_story_id;
 
 insert into article_story by name
-select article_id, story_id, loaded_by_run, signed_with, minhash from staged_story;
+select article_id, story_id, loaded_by_run, body_md5, signed_with, minhash from staged_story;
