@@ -103,3 +103,19 @@ def test_the_report_of_a_missing_warehouse_fails_in_one_line(tmp_path: Path):
     assert done.returncode == 1
     assert done.stderr.strip().startswith("newsflow: no warehouse at")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_warehouse_without_rows_gets_a_report_without_charts(tmp_path: Path):
+    import duckdb
+
+    from flows.report import read, render
+    from flows.upgrade import upgrade
+
+    empty = tmp_path / "empty.duckdb"
+    with duckdb.connect(str(empty)) as con:
+        upgrade(con)
+
+    page = render(read(empty), empty)
+
+    assert page.count("No data yet.") == len(CHARTS)
+    assert 'id="chart-' not in page
