@@ -353,6 +353,60 @@ def explain(
         raise typer.Exit(code=EXIT_USAGE)
 
 
+@app.command()
+def report(
+    warehouse: WarehouseOption = None,
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="HTML file to write."),
+    ] = Path("report.html"),
+) -> None:
+    """Write one self-contained HTML report (charts and tables over the marts) that opens in
+    a browser with no network: crawl months, entities, commenters, stories, repeated
+    comments and the data quality of recent runs."""
+    settings = _settings(warehouse=warehouse)
+    _check(settings.require_warehouse)
+    from flows.report import write_report
+
+    written = _readonly(lambda: write_report(settings.warehouse, output))
+    console.print(f"report: {written}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def export(
+    parquet: Annotated[
+        Path,
+        typer.Option(
+            help="Folder to write the Parquet files to (one sub-folder per table).",
+            show_default=False,
+        ),
+    ],
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Export every table and mart as Parquet, those of articles partitioned by crawl month
+    (month=YYYY-MM folders), for Spark, Trino, Dask, polars or a DuckLake catalog."""
+    settings = _settings(warehouse=warehouse)
+    _check(settings.require_warehouse)
+    from flows.export import export_parquet
+
+    written = _readonly(lambda: export_parquet(settings.warehouse, parquet))
+    console.print(
+        f"exported {len(written)} tables and views, {sum(written.values()):,} rows, to {parquet}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _readonly(read: Callable[[], Any]) -> Any:
+    """Run `read` on the warehouse, and fail in one line when DuckDB cannot open it."""
+    import duckdb
+
+    try:
+        return read()
+    except (duckdb.Error, OSError) as error:
+        _fail(str(error).splitlines()[0])
+
+
 def _settings(**given: Any) -> Settings:
     """The command's settings: its options, else NEWSFLOW_* variables, else the defaults."""
     try:

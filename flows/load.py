@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from flows import stories
 from flows.schema import conform, empty
 from flows.sqlfiles import sql
 from flows.upgrade import ForeignWarehouseError, upgrade
@@ -183,6 +184,47 @@ class Writer:
             # A registered frame stays in memory for as long as it is registered.
             for table in staged:
                 con.unregister(f"staged_{table}")
+
+    def update_stories(self, chunk: int = 5_000) -> int:
+        """Sign the articles new or with a new text since the last run and give each its
+        story (flows/stories.py); return how many were signed."""
+        checked = self._con.sql(
+            sql("load/story_stale"), params=[stories.SIGNED_WITH, stories.MAX_CHARS]
+        ).pl()
+        self._transaction({"checked": checked}, [sql("load/story_delete_stale")])
+        unsigned = self._con.sql(sql("load/story_unsigned")).pl()
+        for offset in range(0, unsigned.height, chunk):
+            self._add_stories(unsigned.slice(offset, chunk))
+        return unsigned.height
+
+    def _add_stories(self, unsigned: pl.DataFrame) -> None:
+        """Sign the articles of `unsigned`, index them and link them to their stories, in one
+        transaction."""
+        con = self._con
+        con.register("staged_unsigned", unsigned)
+        try:
+            articles = con.sql(sql("load/story_bodies"), params=[stories.MAX_CHARS]).pl()
+        finally:
+            con.unregister("staged_unsigned")
+        signed = stories.signatures(articles)
+        con.execute("begin")
+        try:
+            con.register("staged_signature", signed)
+            con.register("staged_band", stories.band_keys(signed))
+            con.execute("insert into story_band by name select * from staged_band")
+            pairs = con.sql(sql("load/story_pairs")).pl()
+            next_story = self._row(sql("load/story_next_id"))[0]
+            story, relabel = stories.link(articles, signed, pairs, next_story)
+            con.register("staged_story", story)
+            con.register("staged_relabel", relabel)
+            con.execute(sql("load/story_assign"))
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+        finally:
+            for name in ("signature", "band", "story", "relabel"):
+                con.unregister(f"staged_{name}")
 
     def run_checks(self) -> pl.DataFrame:
         """The rules on the whole next version (sql/checks/warehouse.sql), one row per rule

@@ -20,7 +20,7 @@ from flows.batches import LoadedBatch, batch_stages, known_entities, load_pages,
 from flows.load import Candidate, Writer
 from flows.settings import Settings
 from flows.summary import RunSummary
-from flows.tasks import now, prepare_task, publish_task, report_task
+from flows.tasks import now, prepare_task, publish_task, report_task, stories_task
 from flows.warehouse import WriterLock, storage_error
 
 
@@ -130,6 +130,8 @@ def _build(
     summary.files_quarantined = quarantine.height
     summary.quarantine_reasons = dict(quarantine.group_by("reason").len().iter_rows())
     entity = known_entities(gazetteer, discovered)
+    with summary.timing("stories"):
+        stories_task(candidate)
     with summary.timing("publish"):
         return publish_task(candidate, summary, started_at, entity, manifest, quarantine, ledger)
 

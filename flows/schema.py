@@ -20,6 +20,8 @@ TABLES = (
     "ingest_run",
     "dq_result",
     "schema_version",
+    "article_story",
+    "story_band",
 )
 
 _POLARS_TYPES: dict[str, pl.DataType] = {
@@ -30,11 +32,23 @@ _POLARS_TYPES: dict[str, pl.DataType] = {
     "TIMESTAMP": pl.Datetime("us"),
     "BOOLEAN": pl.Boolean(),
     "DOUBLE": pl.Float64(),
+    "BLOB": pl.Binary(),
 }
 
 
 # Views over the tables, created (or replaced) after them.
-MARTS = ("entity_candidate", "parse_review")
+MARTS = (
+    "entity_candidate",
+    "parse_review",
+    "article_overview",
+    "commenter",
+    "entity_monthly",
+    "entity_comention",
+    "mentioned_entity",
+    "story",
+    "repeated_comment",
+    "run_health",
+)
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:

@@ -108,6 +108,13 @@ def validate_task(
     return results
 
 
+# Each chunk of articles is one transaction, rolled back when it fails.
+@retried_on_io("group stories")
+def stories_task(candidate: Candidate) -> int:
+    """Give the articles loaded since the last run their story (near-duplicate bodies)."""
+    return candidate.writer.update_stories()
+
+
 # Retried on I/O errors: a batch is one transaction, rolled back when it fails.
 @retried_on_io("load batch")
 def load_task(

@@ -74,3 +74,24 @@ def v0_warehouse(warehouse: Path) -> Path:
         con.execute("use w")
         con.execute((FIXTURES / "warehouse_v0.sql").read_text(encoding="utf-8"))
     return warehouse
+
+
+@pytest.fixture(scope="session")
+def mart_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse file holding the small crawl of fixtures/marts_warehouse.sql, its stories
+    grouped as a run groups them: every mart has known answers on it. Open it read-only."""
+    import duckdb
+
+    from flows.load import STORAGE_VERSION, Writer
+    from flows.upgrade import upgrade
+
+    warehouse = tmp_path_factory.mktemp("marts") / "news.duckdb"
+    con = duckdb.connect()
+    con.execute(f"attach '{warehouse}' as w (storage_version '{STORAGE_VERSION}')")
+    con.execute("use w")
+    upgrade(con)
+    con.execute((FIXTURES / "marts_warehouse.sql").read_text(encoding="utf-8"))
+    writer = Writer(con)
+    writer.update_stories()
+    writer.close()
+    return warehouse

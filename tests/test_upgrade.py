@@ -23,7 +23,13 @@ LAYOUT = """
 
 
 # Tables newsflow 0.1.0 did not have.
-NEW_TABLES = ("schema_version", "dq_result", "candidate_mention")
+NEW_TABLES = (
+    "schema_version",
+    "dq_result",
+    "candidate_mention",
+    "article_story",
+    "story_band",
+)
 
 
 def rows_of_every_table(path: Path) -> dict[str, list[tuple]]:

@@ -1,0 +1,91 @@
+-- One row per article with what an analyst asks of it first: its comments and commenters,
+-- the entities named in its text and in its comments, and its story (copies elsewhere).
+create or replace view article_overview as
+-- The one place the articles are read: when pages get versions, pick the latest here.
+with source as (
+    select * from article
+),
+
+comment_stats as (
+    select
+        article_id,
+        count(*) filter (where author is null) as comments_without_author,
+        count(distinct author) as commenters
+    from comment
+    group by article_id
+),
+
+mention_stats as (
+    select
+        article_id,
+        count(*) filter (where field <> 'comment') as article_mentions,
+        count(*) filter (where field = 'comment') as comment_mentions
+    from entity_mention
+    group by article_id
+),
+
+entity_counts as (
+    select article_id, entity_id, count(*) as mentions
+    from entity_mention
+    group by article_id, entity_id
+),
+
+ranked_entities as (
+    select
+        entity_counts.article_id,
+        entity.name,
+        entity_counts.mentions,
+        row_number() over (
+            partition by entity_counts.article_id
+            order by entity_counts.mentions desc, entity.name
+        ) as rank
+    from entity_counts
+    inner join entity on entity_counts.entity_id = entity.entity_id
+),
+
+top_entities as (
+    select
+        article_id,
+        string_agg(name || ' (' || mentions || ')', ', ' order by rank) as top_entities
+    from ranked_entities
+    where rank <= 3
+    group by article_id
+),
+
+final as (
+    select
+        source.article_id,
+        source.source_path,
+        source.title,
+        source.crawl_month,
+        source.layout,
+        source.n_comments as comments,
+        coalesce(comment_stats.comments_without_author, 0) as comments_without_author,
+        coalesce(comment_stats.commenters, 0) as commenters,
+        coalesce(mention_stats.article_mentions, 0) as article_mentions,
+        coalesce(mention_stats.comment_mentions, 0) as comment_mentions,
+        top_entities.top_entities,
+        article_story.story_id
+    from source
+    left join comment_stats on source.article_id = comment_stats.article_id
+    left join mention_stats on source.article_id = mention_stats.article_id
+    left join top_entities on source.article_id = top_entities.article_id
+    left join article_story on source.article_id = article_story.article_id
+)
+
+select * from final
+;
+
+comment on view article_overview is 'One row per article: comments, commenters, entity mentions in its text and in its comments, its top entities and its story (see the story view).';
+comment on column article_overview.article_id is 'The article (article.article_id).';
+comment on column article_overview.source_path is 'Path of the page file relative to its input folder.';
+comment on column article_overview.title is 'Article title; NULL when the page shows none (mirror pages): use article_id, not the title, to tell articles apart.';
+comment on column article_overview.crawl_month is 'First day of the crawl month in the page header (not the publication date); NULL when absent.';
+comment on column article_overview.layout is 'Comment layout the parser recognised (article.layout).';
+comment on column article_overview.comments is 'Reader comments on the page.';
+comment on column article_overview.comments_without_author is 'Comments shown without an author name (guest or deleted users).';
+comment on column article_overview.commenters is 'Distinct author names among the comments (comments without an author not counted).';
+comment on column article_overview.article_mentions is 'Entity mentions in the article title and body.';
+comment on column article_overview.comment_mentions is 'Entity mentions in the reader comments.';
+comment on column article_overview.top_entities is 'The three entities named most often on the page (title, body and comments), as name (mentions), most first; NULL when none.';
+comment on column article_overview.story_id is 'The story the article belongs to (article_story.story_id): copies of the same text on mirrors and re-crawls share it. NULL for articles without a body.';

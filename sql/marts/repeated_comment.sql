@@ -1,0 +1,60 @@
+-- The same comment text posted on several pages or under several names: the signal of
+-- coordinated posting (and of mirror copies of a page; compare pages with stories).
+create or replace view repeated_comment as
+-- The one place the articles are read: when pages get versions, pick the latest here.
+with article_source as (
+    select article_id, source_path, crawl_month from article
+),
+
+source as (
+    select
+        comment.comment_id,
+        comment.article_id,
+        comment.author,
+        comment.body,
+        article_source.source_path,
+        article_source.crawl_month,
+        coalesce(article_story.story_id::varchar, comment.article_id) as story_key,
+        -- Case, punctuation and spacing do not make a comment different.
+        trim(regexp_replace(lower(comment.body), '[^[:alnum:]]+', ' ', 'g')) as normalised_text
+    from comment
+    inner join article_source on comment.article_id = article_source.article_id
+    left join article_story on comment.article_id = article_story.article_id
+),
+
+grouped as (
+    select
+        normalised_text,
+        count(*) as occurrences,
+        count(distinct article_id) as pages,
+        count(distinct story_key) as stories,
+        count(distinct author) as names,
+        count(*) filter (where author is null) as without_author,
+        string_agg(distinct author, ', ' order by author) as name_list,
+        min(crawl_month) as first_crawl_month,
+        max(crawl_month) as last_crawl_month,
+        arg_min(body, source_path || '/' || comment_id) as example_text
+    from source
+    where length(normalised_text) >= 20
+    group by normalised_text
+),
+
+final as (
+    select * from grouped
+    where pages >= 2 or names >= 2
+)
+
+select * from final
+;
+
+comment on view repeated_comment is 'Comment texts posted more than once on different pages or under different names (compared in lower case, ignoring punctuation and spacing; texts under 20 characters left out, e.g. +1 or thanks). Copies of a page on mirror sites repeat its comments too: stories counts the distinct stories, so that stories > 1 means the text was posted under different articles.';
+comment on column repeated_comment.normalised_text is 'The text as compared: lower case, each run of characters that are not letters or digits made one space.';
+comment on column repeated_comment.occurrences is 'Comments with this text.';
+comment on column repeated_comment.pages is 'Distinct pages (articles) it was posted on.';
+comment on column repeated_comment.stories is 'Distinct stories it was posted under (see story): mirror copies and re-crawls of one article count once.';
+comment on column repeated_comment.names is 'Distinct author names it was posted under (comments without an author not counted).';
+comment on column repeated_comment.without_author is 'Occurrences shown without an author name.';
+comment on column repeated_comment.name_list is 'Those author names, comma-separated; NULL when every occurrence is without an author.';
+comment on column repeated_comment.first_crawl_month is 'Earliest crawl month of a page it is on; NULL when none has a month.';
+comment on column repeated_comment.last_crawl_month is 'Latest crawl month of a page it is on; NULL when none has a month.';
+comment on column repeated_comment.example_text is 'One occurrence as written (that of the first page by path).';
