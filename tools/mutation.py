@@ -175,11 +175,9 @@ def _dropped_elements(source: str, lists: tuple[str, ...]) -> Iterator[tuple[str
             yield label, "".join(kept)
             line = lines[element.lineno - 1]
             if element.lineno == element.end_lineno and BOUNDED.search(line):
-                widened = lines[: element.lineno - 1] + [BOUNDED.sub("*", line)]
-                yield (
-                    label.replace("without", "widened", 1),
-                    "".join(widened + lines[element.lineno :]),
-                )
+                before, after = lines[: element.lineno - 1], lines[element.lineno :]
+                widened = "".join([*before, BOUNDED.sub("*", line), *after])
+                yield label.replace("without", "widened", 1), widened
 
 
 def _glob(file: str, function: str) -> str:
