@@ -60,7 +60,7 @@ TARGETS = {
         ("tests/test_extract.py",),
         ("discover_files", "_stat_or_none", "_mtime_us", "split_unchanged", "drop_unchanged"),
     ),
-    "warehouse": Target(("flows/warehouse.py",), ("tests/test_load.py",)),
+    "warehouse": Target(("flows/warehouse.py",), ("tests/test_load.py", "tests/test_warehouse.py")),
     # The policy: stop the run, quarantine pages, flag comments, or warn.
     "quality": Target(
         ("flows/quality/ledger.py", "flows/quality/rules.py"), ("tests/test_quality.py",)
