@@ -15,9 +15,12 @@ from flows.parse import (
     CHROME_LINES,
     PARSER_VERSION,
     ParsedPage,
+    author_name,
+    looks_like_chrome,
     parse_page,
     parse_pages,
     prepared_page,
+    reads_like_prose,
     worker_pool,
 )
 from flows.schema import polars_schema
@@ -322,6 +325,78 @@ def test_each_known_chrome_line_is_chrome_of_its_kind(line: str, kind: str) -> N
 @pytest.mark.parametrize("line", PROSE_LIKE_CHROME)
 def test_prose_that_opens_like_chrome_is_not_known_chrome(line: str) -> None:
     assert _known_kind(line) is None
+
+
+@pytest.mark.parametrize(
+    ("line", "name"),
+    [
+        ("1. Alice Moor says:", "Alice Moor"),
+        ("12) Alice Moor says", "Alice Moor"),
+        ("Alice Moor  says:", "Alice Moor"),
+        ("\u2022 Bob Ray", "Bob Ray"),
+        ("\u25aa Bob Ray", "Bob Ray"),
+        ("3. Bob Ray", "Bob Ray"),
+        ("#2 \u2014 posted by Kirsten on 14.05.2024, 08:03", "Kirsten"),
+        ("Posted by Kirsten", "Kirsten"),
+        ("Avatar Alice Moor", "Alice Moor"),
+        ("avatar  Alice Moor", "Alice Moor"),
+        ("#12 Alice Moor", "Alice Moor"),
+        ("Alice Moor 12.05.2021", "Alice Moor"),
+        ("Alice Moor (12/05/21)", "Alice Moor"),
+        ("Alice Moor | 3 hours ago", "Alice Moor"),
+        ("Alice Moor \u00b7 Reply", "Alice Moor"),
+        (
+            "One two three four five six seven eight says:",
+            "One two three four five six seven eight",
+        ),
+        # Past eight words it is a sentence that ends in `says:`, not a name.
+        (
+            "One two three four five six seven eight nine says:",
+            "One two three four five six seven eight nine says:",
+        ),
+        ("says:", "says:"),
+    ],
+)
+def test_author_name_drops_numbers_bullets_says_avatars_and_time_stamps(
+    line: str, name: str
+) -> None:
+    assert author_name(line) == name
+
+
+@pytest.mark.parametrize(
+    ("line", "chrome"),
+    [
+        ("Reply", True),
+        ("REPLY", True),
+        ("Reply.", True),
+        ("Load more comments", True),
+        ("Alice Moor \u00b7 Berlin", True),  # a separator
+        ("12 Alice Moor", True),  # a count
+        ("Posted 3 days ago by editor", True),  # six words
+        ("Posted 3 days ago by the editor", False),  # seven words
+        ("Alice Moor", False),
+        ("Quiet.", False),
+        ("Reply to the mayor", False),
+    ],
+)
+def test_looks_like_chrome_takes_short_lines_of_counts_separators_or_widget_words(
+    line: str, chrome: bool
+) -> None:
+    assert looks_like_chrome(line) is chrome
+
+
+@pytest.mark.parametrize(
+    ("line", "prose"),
+    [
+        ("The ferry left at dawn today.", True),  # six words and a full stop
+        ("Did the ferry leave at dawn?", True),
+        ("The ferry left at dawn today", False),  # no sentence end
+        ("The ferry left at dawn.", False),  # five words
+        ("Stop.", False),
+    ],
+)
+def test_reads_like_prose_takes_sentences_of_six_words_or_more(line: str, prose: bool) -> None:
+    assert reads_like_prose(line) is prose
 
 
 @pytest.mark.parametrize(
