@@ -9,7 +9,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: setup run test lint format clean bench bench-parse accuracy train-parser
+.PHONY: setup run test lint format clean bench bench-parse accuracy train-parser mutation
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -44,6 +44,12 @@ accuracy: setup  ## Parser accuracy: fixture pages, real pages, 5-fold and leave
 
 train-parser: setup  ## Retrain flows/reference/line_model.crfsuite on the fixture and real pages
 	$(VENV)/bin/python -m flows.train_parser --real-pages $(REAL_PAGES)
+
+# Slow (CPU-bound, most of an hour on 2 cores): not part of `make test`. MODULES=parse limits it.
+MODULES ?=
+
+mutation: setup  ## Mutation score per module (mutmut) and the surviving mutants
+	$(VENV)/bin/python tools/mutation.py $(MODULES)
 
 format: setup
 	$(VENV)/bin/ruff format .

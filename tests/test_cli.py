@@ -71,17 +71,16 @@ def test_a_dask_address_without_the_dask_runner_fails_in_one_line(tmp_path: Path
     ]
 
 
-@pytest.mark.usefixtures("sample_pages")
 def test_run_prints_a_summary_and_nothing_alarming(
-    sample_pages: Path, warehouse: Path, tmp_path: Path
+    sample_pages: Path, warehouse: Path, prefect_env: dict[str, str]
 ):
-    result = newsflow(
-        "run",
-        "--input",
-        str(sample_pages),
-        "--warehouse",
-        str(warehouse),
-        home=tmp_path / "prefect",
+    result = subprocess.run(
+        [str(NEWSFLOW), "run", "--input", str(sample_pages), "--warehouse", str(warehouse)],
+        capture_output=True,
+        text=True,
+        env=prefect_env,
+        check=False,
+        timeout=300,
     )
 
     assert result.returncode == 0, result.stderr

@@ -56,6 +56,16 @@ def body_mentions(gazetteer: Gazetteer, body: str) -> list[tuple[str, str]]:
         pytest.param("Idlib, Idlib. (Idlib)", [("idlib", "Idlib")] * 3, id="punctuation-around"),
         pytest.param("Idlib-based groups", [("idlib", "Idlib")], id="hyphen-after"),
         pytest.param("anti-Turkey protests", [("turkey", "Turkey")], id="hyphen-before"),
+        # A digit or a combining mark is part of a word; so is a letter of any script and
+        # byte width (2, 3 and 4 bytes in UTF-8) on either side.
+        pytest.param("Idlib2 and 3Idlib", [], id="digits-around"),
+        pytest.param("Idlib\u0301 and a\u0301Idlib", [], id="combining-marks-around"),
+        pytest.param("\u00e9Idlib \u4e2dIdlib \U0001d400Idlib", [], id="letters-before"),
+        pytest.param("Idlib\u00e9 Idlib\u4e2d Idlib\U0001d400", [], id="letters-after"),
+        pytest.param("x_Idlib Idlib_x", [("idlib", "Idlib")] * 2, id="underscore-around"),
+        pytest.param(
+            "\u00abIdlib\u00bb \u2014Idlib\u2014", [("idlib", "Idlib")] * 2, id="quotes-dashes"
+        ),
     ],
 )
 def test_surface_forms_match_whole_words_only(
@@ -371,6 +381,23 @@ def test_base_places_and_surnames_are_not_first_names(gazetteer: Gazetteer) -> N
     assert ("Vladimir", "Vladimir") in surfaces  # the city, standing alone
     assert all(surface != "Nasser" for _, surface in surfaces)
     assert sum(surface == "Vladimir" for _, surface in surfaces) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "start"),
+    [
+        pytest.param("\u00e9 Idlib", 2, id="2-byte-before"),
+        pytest.param("\u4e2d Idlib", 2, id="3-byte-before"),
+        pytest.param("\U0001d400 Idlib", 2, id="4-byte-before"),
+        pytest.param("\u4e2d\U0001d400\u00e9 Idlib \u4e2d", 4, id="mixed-before-and-after"),
+    ],
+)
+def test_offsets_count_characters_whatever_their_byte_width(
+    gazetteer: Gazetteer, body: str, start: int
+) -> None:
+    found = extracted(gazetteer, body).mention
+
+    assert found.select("surface", "char_start", "char_end").rows() == [("Idlib", start, start + 5)]
 
 
 def test_accented_and_non_latin_text_keeps_offsets(gazetteer: Gazetteer) -> None:

@@ -2,6 +2,7 @@
 
 import os
 import random
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -340,6 +341,37 @@ def test_discover_files_quarantines_a_folder_it_cannot_list(tmp_path: Path) -> N
 
     assert discovery.files["source_path"].to_list() == ["open.txt"]
     assert discovery.rejects.select("source_path", "reason").rows() == [("locked", "unreadable")]
+
+
+def test_discover_files_quarantines_a_folder_the_os_refuses_to_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Root lists a chmod 000 folder anyway; this test reaches the same branch on any account.
+    root = tmp_path / "crawl"
+    write(root / "open.txt", "A page.")
+    write(root / "locked" / "hidden.txt", "A page in a folder nobody may list.")
+    scandir = os.scandir
+
+    def refuse_locked(path: str | os.PathLike[str]) -> Iterator[os.DirEntry[str]]:
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refuse_locked)
+
+    discovery = discover_files((root,), "*.txt")
+
+    assert discovery.files["source_path"].to_list() == ["open.txt"]
+    assert discovery.rejects.rows() == [
+        (
+            "locked",
+            "unreadable",
+            "The folder cannot be listed (Permission denied); the pages in it were not seen. "
+            "Check its permissions.",
+            None,
+            None,
+        )
+    ]
 
 
 # split_unchanged

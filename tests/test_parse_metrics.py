@@ -1,6 +1,7 @@
 """Parser quality over every labelled page, measured as issue 3 measures it, and the metric code."""
 
 import json
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -93,7 +94,30 @@ def test_seed_labels_agree_with_layouts_md() -> None:
 
 
 def test_print_parser_metrics(scores: list[PageScore], record_property: RecordProperty) -> None:
-    record_property(FIGURES, "parser on the fixture pages\n" + report(scores))
+    text = report(scores)
+    record_property(FIGURES, "parser on the fixture pages\n" + text)
+
+    # Every labelled page on disk is counted, every figure has a row with its target, and
+    # each page that falls short is named under the count.
+    pages = len(list(FIXTURE_PAGES.glob("*.expected.json"))) + 2
+    lines = text.splitlines()
+    assert lines[0].startswith(f"Parser metrics on {pages} labelled pages (")
+    figures = [re.split(r"\s{2,}", line.strip())[0] for line in lines[1:9]]
+    assert figures == [
+        "titles right",
+        "titles invented",
+        "body start and end right",
+        "comment F1, SouthFront",
+        "comment F1, all pages",
+        "reply depth right",
+        "layout right (no target)",
+        "crawl month right (no target)",
+    ]
+    short = [s.name for s in scores if s.falls_short]
+    count = lines.index(f"Pages that fall short: {len(short)}")
+    assert [
+        line.split()[0] for line in lines[count + 1 :] if not line.startswith("      ")
+    ] == short
 
 
 def test_titles(metrics: Metrics, scores: list[PageScore]) -> None:

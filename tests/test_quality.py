@@ -549,6 +549,58 @@ def test_each_soft_rule_below_its_threshold_is_a_warning(gate, soft_batch, rule)
     assert (results[rule].severity, results[rule].policy) == ("warning", "warn")
 
 
+def threshold_batch(column: str, breaking: int) -> dict[str, list[dict]]:
+    """Twenty pages with a body and one (authored) comment each, `breaking` of which break
+    the soft rule on `column`."""
+    rows = clean_rows() | {"articles": [], "comments": [], "mentions": []}
+    for number in range(20):
+        page, broken = f"t{number}", number < breaking
+        article = article_row(page, n_comments=1)
+        comment = comment_row(page, f"{page}-c1", 1)
+        if broken and column == "title":
+            article["title"] = None
+        if broken and column == "n_comments":
+            article["n_comments"], comment = 0, None
+        if broken and column == "authorless_comment_share":
+            comment["author"] = None
+        if broken and column == "mentions_per_1000_words":
+            # 2 mentions in 5 words (title, body, comment): 400 per 1,000 words.
+            article |= {"title": "Visit Damascus", "body": "Damascus."}
+            rows["mentions"] += [
+                mention_row(page, f"{page}-m1"),
+                mention_row(page, f"{page}-m2", field="body", char_start=0, char_end=8),
+            ]
+        rows["articles"].append(article)
+        rows["comments"] += [comment] if comment else []
+    return rows
+
+
+# Each soft rule's `mostly`, pinned from both sides on 20 pages: the most pages that may break
+# it (the share just at its threshold) pass, one more fails.
+THRESHOLDS = [
+    ("title", 2, True),  # mostly 0.9 of pages with a body have a title
+    ("title", 3, False),
+    ("n_comments", 10, True),  # mostly 0.5 of pages have a comment
+    ("n_comments", 11, False),
+    ("authorless_comment_share", 2, True),  # mostly 0.9 of pages have half or fewer
+    ("authorless_comment_share", 3, False),
+    ("mentions_per_1000_words", 1, True),  # mostly 0.95 of pages have 200 or fewer
+    ("mentions_per_1000_words", 2, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("column", "breaking", "success"),
+    THRESHOLDS,
+    ids=[f"{column}-{breaking}-of-20" for column, breaking, _ in THRESHOLDS],
+)
+def test_each_soft_rule_threshold_is_where_the_docs_say(gate, column, breaking, success):
+    (rule,) = [rule for rule in SOFT_RULES if rule[2] == column]
+    results = gate.validate(frames_of(threshold_batch(column, breaking)), suites=["article"])
+
+    assert {r.key: r.success for r in results}[rule] is success
+
+
 def test_every_rule_has_a_test_here():
     tested = {case.rule for case in CASES} | set(SOFT_RULES)
     rules = {
