@@ -185,9 +185,7 @@ def report_task(summary: RunSummary, ledger: quality.RunLedger, data_docs: Path)
     # Great Expectations, which takes seconds.
     if batches := ledger.docs.batches():
         try:
-            summary.data_docs = quality.shared_gate().docs_for(
-                batches, data_docs, summary.run_id
-            )
+            summary.data_docs = quality.shared_gate().docs_for(batches, data_docs, summary.run_id)
         except Exception as error:
             # The run is published (or stopped) by now: a report it cannot write must not
             # turn it into a failure.
