@@ -370,6 +370,7 @@ def test_discover_files_quarantines_a_folder_the_os_refuses_to_list(
             "Check its permissions.",
             None,
             None,
+            "crawl",
         )
     ]
 

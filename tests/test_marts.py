@@ -15,6 +15,7 @@ def article(path: str, **review: object) -> dict:
     row = {
         "article_id": path.removesuffix(".txt"),
         "source_path": path,
+        "source": "crawl",
         "title": "A title",
         "body": "A body.",
         "crawl_month": None,

@@ -118,6 +118,7 @@ def load_articles(con: duckdb.DuckDBPyConnection, bodies: dict[str, str], run: s
         {
             "article_id": key,
             "source_path": f"{key}.txt",
+            "source": "crawl",
             "body": body,
             "layout": "none",
             "n_comments": 0,
