@@ -183,10 +183,12 @@ def test_a_page_that_alone_breaks_a_batch_level_rule_is_quarantined_and_the_rest
     shutil.copy(sample_pages / "000_555b52a31fc83634.txt", sample_pages / "003_twin_ids.txt")
     real_parse_pages = parse.parse_pages
 
-    def twin_comment_ids(pages: pl.DataFrame, pool: object) -> tuple[pl.DataFrame, ...]:
+    def twin_comment_ids(
+        pages: pl.DataFrame, pool: object, timeout: float | None = None
+    ) -> tuple[pl.DataFrame, ...]:
         # Stands for a parser bug (issue 17: a control character in a comment) that gives
         # two comments of one page the same comment_id.
-        article, comment, unparsable = real_parse_pages(pages, pool)  # type: ignore[arg-type]
+        article, comment, unparsable = real_parse_pages(pages, pool, timeout)  # type: ignore[arg-type]
         twin = article.filter(pl.col("source_path") == "003_twin_ids.txt")["article_id"]
         on_twin = pl.col("article_id").is_in(twin.implode())
         comment = comment.with_columns(
