@@ -320,7 +320,8 @@ def test_crawl_folders_keep_their_own_pages_and_a_recrawl_links_to_the_one_befor
     ]
     assert missing_pages(warehouse).pages.is_empty()
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        kinds = [kind for (kind,) in con.execute("select kind from ingest_run order by run_id")]
+        runs = con.execute("select kind from ingest_run order by run_id").fetchall()
+        kinds = [kind for (kind,) in runs]
         orphans = con.execute(
             "select count(*) from comment where article_id not in (select article_id from article)"
         ).fetchone()
