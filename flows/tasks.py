@@ -19,14 +19,14 @@ from flows.build import newsflow_version
 from flows.load import Candidate, RunCounts
 from flows.settings import Settings
 from flows.summary import RunSummary, figures, notes, title
-from flows.warehouse import storage_error
+from flows.warehouse import LASTING_STORAGE_ERRORS, storage_errno
 
 
 def _is_transient_io(task: Task, task_run: TaskRun, state: State) -> bool:
     """Retry a task only when it failed on I/O (a disk or share briefly unavailable); a
     bug or a data-quality failure would fail the same way again."""
     error = state.data if isinstance(state.data, BaseException) else None
-    if error is not None and storage_error(error, Path(".")) is not None:
+    if error is not None and storage_errno(error) in LASTING_STORAGE_ERRORS:
         return False  # a full disk or a read-only folder stays so for the next seconds
     return isinstance(error, OSError | duckdb.IOException)
 

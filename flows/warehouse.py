@@ -51,23 +51,35 @@ _STORAGE_TEXT = {
 }
 
 
-def storage_error(error: BaseException, warehouse: Path) -> WarehouseStorageError | None:
-    """A one-line error saying what the file system refused and what to do, when that is
-    what `error` (or what caused it) is; None for any other error."""
+# Errors that seconds of waiting do not cure: not worth a retry.
+LASTING_STORAGE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
+
+
+def storage_errno(error: BaseException) -> int | None:
+    """The file-system error (errno) that `error`, or what caused it, is; None if none."""
     seen: BaseException | None = error
     while seen is not None:
         code = getattr(seen, "errno", None)
         if code not in _STORAGE_ADVICE:
             code = next((c for text, c in _STORAGE_TEXT.items() if text in str(seen)), None)
         if code is not None:
-            what, advice = _STORAGE_ADVICE[code]
-            return WarehouseStorageError(
-                f"{what.format(folder=warehouse.parent)} ({os.strerror(code)}): nothing was "
-                f"published, the published warehouse is as it was and the run's partial files "
-                f"were removed; {advice}"
-            )
+            return code
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+def storage_error(error: BaseException, warehouse: Path) -> WarehouseStorageError | None:
+    """A one-line error saying what the file system refused and what to do, when that is
+    what `error` (or what caused it) is; None for any other error."""
+    code = storage_errno(error)
+    if code is None:
+        return None
+    what, advice = _STORAGE_ADVICE[code]
+    return WarehouseStorageError(
+        f"{what.format(folder=warehouse.parent)} ({os.strerror(code)}): nothing was "
+        f"published, the published warehouse is as it was and the run's partial files "
+        f"were removed; {advice}"
+    )
 
 
 class WriterLock:

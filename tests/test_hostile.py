@@ -13,8 +13,11 @@ from typing import Any
 import duckdb
 import pytest
 
+from flows.build import newsflow_version
 from flows.ingest import ingest
+from flows.parse import PARSER_VERSION
 from flows.prune import missing_pages, prune
+from flows.summary import RunSummary, notes
 from flows.warehouse import WarehouseStorageError
 
 NEWSFLOW = Path(sys.executable).with_name("newsflow")
@@ -320,10 +323,8 @@ def test_crawl_folders_keep_their_own_pages_and_a_recrawl_links_to_the_one_befor
     ]
     assert missing_pages(warehouse).pages.is_empty()
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        kinds = [
-            kind
-            for (kind,) in con.execute("select kind from ingest_run order by run_id").fetchall()
-        ]
+        runs = con.execute("select kind from ingest_run order by run_id").fetchall()
+        kinds = [kind for (kind,) in runs]
         orphans = con.execute(
             "select count(*) from comment where article_id not in (select article_id from article)"
         ).fetchone()
@@ -347,3 +348,29 @@ def test_pages_loaded_before_sources_had_names_are_adopted_not_loaded_twice(
     after = articles_of(warehouse)
     assert {row[0] for row in after} == {"pages"}
     assert {row[1]: row[3] for row in after} == keys_before
+
+    # A parser upgrade: pages whose files are read are parsed again, and the summary names
+    # those left to `newsflow reparse` (here, the one whose file is gone).
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("update article set parser_version = 'older'")
+    gone, kept = sorted(sample_pages.iterdir())
+    gone.unlink()
+
+    summary = ingest(inputs=[str(sample_pages)], warehouse=str(warehouse))
+
+    assert (summary.files_loaded, summary.files_missing, summary.stale_pages) == (1, 1, 1)
+    assert ("parsed by an older parser", notes_text(summary)) in notes(summary)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        versions = con.execute(
+            "select source_path, parser_version from article order by 1"
+        ).fetchall()
+        (built,) = con.execute("select distinct newsflow_version from ingest_run").fetchone()
+    assert versions == [(gone.name, "older"), (kept.name, PARSER_VERSION)]
+    assert built == newsflow_version()
+
+
+def notes_text(summary: RunSummary) -> str:
+    return (
+        f"{summary.stale_pages:,} pages whose files this run did not read; run "
+        "`newsflow reparse` to parse them with this version"
+    )

@@ -14,6 +14,7 @@ def article(path: str, **review: object) -> dict:
     """An article row of the page `path`, with the parse review columns given."""
     row = {
         "article_id": path.removesuffix(".txt"),
+        "source": "crawl",
         "source_path": path,
         "source": "crawl",
         "title": "A title",

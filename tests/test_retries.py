@@ -15,8 +15,12 @@ from flows.tasks import _is_transient_io, load_task, prepare_task, read_task
         (duckdb.IOException("Could not set lock on file"), True),
         (ValueError("a bug"), False),
         (KeyError("source_path"), False),
+        # A full disk or a read-only folder is still so seconds later.
+        (OSError(28, "No space left on device"), False),
+        (duckdb.IOException("Could not write file: No space left on device"), False),
+        (OSError(30, "Read-only file system"), False),
     ],
-    ids=["permission", "eio", "duckdb-io", "bug", "key-error"],
+    ids=["permission", "eio", "duckdb-io", "bug", "key-error", "disk-full", "duckdb-full", "ro"],
 )
 def test_only_io_errors_are_retried(error: Exception, retried: bool):
     assert _is_transient_io(load_task, None, Failed(data=error)) is retried  # type: ignore[arg-type]
