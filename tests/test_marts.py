@@ -16,7 +16,6 @@ def article(path: str, **review: object) -> dict:
         "article_id": path.removesuffix(".txt"),
         "source": "crawl",
         "source_path": path,
-        "source": "crawl",
         "title": "A title",
         "body": "A body.",
         "crawl_month": None,
