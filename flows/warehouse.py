@@ -80,7 +80,12 @@ class NextVersion:
                 "`checkpoint;`) and run again."
             )
         if published.exists():
-            clone_file(published, version.path)
+            try:
+                clone_file(published, version.path)
+            except BaseException:
+                # A partial copy (disk full) would only keep the disk full.
+                version.path.unlink(missing_ok=True)
+                raise
         return version
 
     def seal(self) -> None:
