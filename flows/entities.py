@@ -121,15 +121,7 @@ def load_gazetteer(
             target["surfaces"].append(surface)
         target["any_case"] |= row["any_case"] & set(unclaimed)
 
-    entity_of_surface = {s: e for s, e in owner.items() if s}
-    loose = set()
-    for row in rows.values():
-        for surface in row["surfaces"]:
-            variants = [surface, *_case_variants(surface, surface in row["any_case"])]
-            for variant in variants:
-                entity_of_surface.setdefault(variant, row["entity_id"])
-            if row["layer"] == "base" or (row["type"] == "PERSON" and " " not in surface):
-                loose.update(variants)
+    entity_of_surface, loose = _surface_forms(rows, owner)
     entities = pl.DataFrame(
         {
             "entity_id": list(rows),
@@ -146,6 +138,20 @@ def load_gazetteer(
         _read_words(NOT_NAMES),
         frozenset(loose),
     )
+
+
+def _surface_forms(rows: dict[str, dict], owner: dict[str, str]) -> tuple[dict[str, str], set]:
+    """Every surface form (with its case variants) and its entity; the loose ones apart."""
+    entity_of_surface = {s: e for s, e in owner.items() if s}
+    loose = set()
+    for row in rows.values():
+        for surface in row["surfaces"]:
+            variants = [surface, *_case_variants(surface, surface in row["any_case"])]
+            for variant in variants:
+                entity_of_surface.setdefault(variant, row["entity_id"])
+            if row["layer"] == "base" or (row["type"] == "PERSON" and " " not in surface):
+                loose.update(variants)
+    return entity_of_surface, loose
 
 
 def _read_layer(path: Path, layer: str) -> list[dict]:

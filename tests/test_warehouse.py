@@ -131,3 +131,19 @@ def test_writing_the_next_version_leaves_the_published_file_as_it_was(tmp_path):
 
     assert digest(published) == before
     assert not version.path.exists()
+
+
+def test_a_copy_that_fails_half_way_leaves_no_partial_next_version(tmp_path, monkeypatch):
+    published = tmp_path / "news.duckdb"
+    published.write_bytes(b"published version" * 1000)
+
+    def disk_full(source: Path, target: Path) -> str:
+        target.write_bytes(source.read_bytes()[:100])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("flows.warehouse.clone_file", disk_full)
+
+    with pytest.raises(OSError, match="No space left"):
+        NextVersion.prepare(published, "r1")
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["news.duckdb"]
