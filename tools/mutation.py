@@ -141,7 +141,7 @@ def run_pattern_lists(name: str, target: Target) -> tuple[int, int]:
     """Drop each element of the target's pattern lists in turn and run its tests on that."""
     (file,) = target.files
     source = (ROOT / file).read_text(encoding="utf-8")
-    folder = SCRATCH / f"{name}-lists"
+    folder = SCRATCH / name
     shutil.rmtree(folder, ignore_errors=True)
     shutil.copytree(ROOT / "flows", folder / "flows")
     for entry in ("tests", *SUPPORT):
@@ -150,15 +150,14 @@ def run_pattern_lists(name: str, target: Target) -> tuple[int, int]:
     env = {**os.environ, "PYTHONPATH": str(folder)}
     mutants = list(_dropped_elements(source, PATTERN_LISTS[name]))
     print(f"== {name}: {len(mutants)} elements of {', '.join(PATTERN_LISTS[name])} dropped")
+    pytest = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
+    # The tests must pass on the unmutated copy, or every mutant would count as caught.
+    if subprocess.run([*pytest, *target.tests], cwd=folder, env=env).returncode != 0:
+        raise SystemExit(f"{name}: the tests fail on the unmutated code")
     killed = 0
     for label, mutated in mutants:
         (folder / file).write_text(mutated, encoding="utf-8")
-        tests = subprocess.run(
-            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *target.tests],
-            cwd=folder,
-            env=env,
-            capture_output=True,
-        )
+        tests = subprocess.run([*pytest, *target.tests], cwd=folder, env=env, capture_output=True)
         killed += tests.returncode != 0
         if tests.returncode == 0:
             print(f"  survived: {label}", flush=True)
