@@ -28,7 +28,7 @@ test: setup  ## Lint, then run the test suite
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest -n 2 --dist loadfile
+	$(VENV)/bin/pytest -n 2 --dist loadfile --cov --cov-report=term
 
 bench: setup  ## newsflow run on 10k, 50k and 100k generated pages against the I/O floor (about 20 min)
 	$(VENV)/bin/python -m benchmarks.crawl_scale

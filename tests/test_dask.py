@@ -78,3 +78,25 @@ def test_a_dask_run_publishes_the_same_warehouse_as_the_default_runner(
     expected, got = tables(default_warehouse), tables(dask_warehouse)
     assert list(got) == list(expected)
     assert [name for name, frame in expected.items() if not got[name].equals(frame)] == []
+
+
+def test_the_variables_send_the_work_to_the_dask_cluster_they_name(
+    sample_pages: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from distributed import LocalCluster
+
+    # Workers in this process: they reach the suite's Prefect server as the flow does.
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0"
+    ) as cluster:
+        monkeypatch.setenv("NEWSFLOW_TASK_RUNNER", "dask")
+        monkeypatch.setenv("NEWSFLOW_DASK_ADDRESS", cluster.scheduler_address)
+
+        summary = ingest(
+            inputs=[str(sample_pages)], warehouse=str(tmp_path / "news.duckdb"), batch_size=1
+        )
+
+        assert summary.files_loaded == 2
+        # The named cluster's scheduler saw tasks (a cluster of the run's own would not be it).
+        assert cluster.scheduler is not None
+        assert cluster.scheduler.transition_counter > 0

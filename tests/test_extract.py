@@ -353,7 +353,7 @@ def test_discover_files_quarantines_a_folder_the_os_refuses_to_list(
     scandir = os.scandir
 
     def refuse_locked(path: str | os.PathLike[str]) -> Iterator[os.DirEntry[str]]:
-        if Path(path).name == "locked":
+        if not isinstance(path, int) and Path(path).name == "locked":
             raise PermissionError(13, "Permission denied", str(path))
         return scandir(path)
 

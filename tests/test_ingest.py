@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows import entities, parse, quality
+from flows import entities, extract, parse, quality
 from flows.ingest import ingest
 from flows.quality import DataQualityError
 
@@ -146,6 +146,71 @@ def test_bad_files_are_quarantined_and_good_ones_still_load(sample_pages: Path, 
     assert accounted == summary.files_seen
     reasons = query(warehouse, "select source_path, reason from quarantine order by 1")
     assert reasons == [("empty.txt", "empty"), ("nested/image.txt", "binary")]
+
+
+def test_every_file_level_quarantine_reason_in_one_run(
+    tmp_path: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # dq:<expectation> and the other page rules have tests of their own above and below.
+    first, second = tmp_path / "first", tmp_path / "second"
+    good = "Ferry Fares Rise\n\nFares go up in May, the council said on Friday.\n"
+    files = {
+        "good.txt": good.encode(),
+        "empty.txt": b"",
+        "binary.txt": b"\x89PNG\x00\x00\x00\x0d" * 50,
+        "undecodable.txt": b"Title\n\n\x81\x8d\x8f\x90\x9d text\n",
+        "too_large.txt": good.encode() * 100,
+        "unreadable.txt": good.encode(),
+        "vanished.txt": good.encode(),
+        "no_text.txt": b"Notify of\nView all comments\n",
+        "locked/hidden.txt": good.encode(),
+    }
+    for name, raw in files.items():
+        (first / name).parent.mkdir(parents=True, exist_ok=True)
+        (first / name).write_bytes(raw)
+    (first / "broken_link.txt").symlink_to(first / "nowhere.txt")
+    (first / "not_a_file.txt").mkdir()
+    second.mkdir()
+    (second / "good.txt").write_text("Another Page\n\nAt the same relative path.\n")
+    # The OS refusals and the race, made to happen on any account (root reads anything).
+    read_bytes, scandir, read_pages = Path.read_bytes, os.scandir, extract.read_pages
+
+    def refusing_read(path: Path) -> bytes:
+        if path.name == "unreadable.txt":
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_bytes(path)
+
+    def refusing_list(path):  # type: ignore[no-untyped-def]
+        if not isinstance(path, int) and Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    def deleting_first(files: pl.DataFrame, max_file_bytes: int):  # type: ignore[no-untyped-def]
+        (first / "vanished.txt").unlink(missing_ok=True)
+        return read_pages(files, max_file_bytes)
+
+    monkeypatch.setattr(Path, "read_bytes", refusing_read)
+    monkeypatch.setattr(os, "scandir", refusing_list)
+    monkeypatch.setattr(extract, "read_pages", deleting_first)
+    monkeypatch.setenv("NEWSFLOW_MAX_FILE_BYTES", "1000")
+
+    summary = ingest(inputs=[str(first), str(second)], warehouse=str(warehouse))
+
+    assert summary.files_loaded == 1
+    assert query(warehouse, "select source_path, reason from quarantine order by 1") == [
+        ("binary.txt", "binary"),
+        ("broken_link.txt", "broken_link"),
+        ("empty.txt", "empty"),
+        ("good.txt", "duplicate_path"),
+        ("locked", "unreadable"),
+        ("no_text.txt", "no_text"),
+        ("not_a_file.txt", "not_a_file"),
+        ("too_large.txt", "too_large"),
+        ("undecodable.txt", "undecodable"),
+        ("unreadable.txt", "unreadable"),
+        ("vanished.txt", "vanished"),
+    ]
+    assert query(warehouse, "select count(*) from quarantine where message = ''") == [(0,)]
 
 
 def test_a_page_breaking_a_row_rule_is_quarantined_and_the_rest_loads(

@@ -108,3 +108,52 @@ def test_each_input_folder_is_a_source_named_after_it_unless_named():
         resolve(environ={}, inputs=folders, source_names=["nov"])
     with pytest.raises(SettingsError, match="non-empty"):
         resolve(environ={}, inputs=folders[:1], source_names=[" "])
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_the_variables_reach_a_real_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from flows import ingest as ingest_module
+    from flows import parse
+    from flows.ingest import ingest
+
+    crawl = tmp_path / "crawl"
+    crawl.mkdir()
+    for name in ("a", "b", "c"):
+        (crawl / f"{name}.page").write_text(
+            f"Ferry Fares Rise {name}\n\nFares go up in May, the council said.\n"
+        )
+    (crawl / "big.page").write_text("Ferry Fares Rise\n\n" + "Fares go up in May. " * 30)
+    (crawl / "notes.txt").write_text("Not a page by this pattern.\n")
+    warehouse = tmp_path / "elsewhere" / "news.duckdb"
+    for variable, value in {
+        "NEWSFLOW_INPUT": str(crawl),
+        "NEWSFLOW_WAREHOUSE": str(warehouse),
+        "NEWSFLOW_PATTERN": "*.page",
+        "NEWSFLOW_BATCH_SIZE": "2",
+        "NEWSFLOW_MAX_FILE_BYTES": "400",
+        "NEWSFLOW_PARSE_WORKERS": "1",
+        "NEWSFLOW_TASK_RUNNER": "default",
+    }.items():
+        monkeypatch.setenv(variable, value)
+    batch_sizes: list[int] = []
+    workers: list[int] = []
+    batch_name, worker_pool = ingest_module.batch_name, parse.worker_pool
+
+    def record_batch(run_id: str, offset: int, size: int) -> str:
+        batch_sizes.append(size)
+        return batch_name(run_id, offset, size)
+
+    def record_workers(count: int):  # type: ignore[no-untyped-def]
+        workers.append(count)
+        return worker_pool(count)
+
+    monkeypatch.setattr(ingest_module, "batch_name", record_batch)
+    monkeypatch.setattr(parse, "worker_pool", record_workers)
+
+    summary = ingest()
+
+    assert summary.warehouse == warehouse and warehouse.exists()
+    assert (summary.files_seen, summary.files_loaded, summary.files_ignored) == (5, 3, 1)
+    assert summary.quarantine_reasons == {"too_large": 1}
+    assert set(batch_sizes) == {2} and len(batch_sizes) == 2
+    assert workers == [1]

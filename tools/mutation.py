@@ -70,7 +70,7 @@ TARGETS = {
 # mutmut mutates code inside functions only; these module-level pattern lists are mutated
 # here instead, one element dropped at a time.
 PATTERN_LISTS = {
-    "parse": (
+    "parse-lists": (
         "ARTICLE_CHROME",
         "WIDGET_CHROME",
         "COMMENT_SECTION_HEADERS",
@@ -85,21 +85,28 @@ PRELOAD = ("pytest", "polars", "duckdb", "pyarrow", "prefect", "hypothesis")
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("targets", nargs="*", help=f"any of {', '.join(TARGETS)} (default all)")
+    names = [*PATTERN_LISTS, *TARGETS]
+    parser.add_argument("targets", nargs="*", help=f"any of {', '.join(names)} (default all)")
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS", "2")))
     args = parser.parse_args()
-    unknown = set(args.targets) - set(TARGETS)
+    unknown = set(args.targets) - set(names)
     if unknown:
-        parser.error(f"unknown targets {sorted(unknown)}; choose from {', '.join(TARGETS)}")
+        parser.error(f"unknown targets {sorted(unknown)}; choose from {', '.join(names)}")
     scores = {}
-    for name in args.targets or list(TARGETS):
-        scores[name] = run_target(name, TARGETS[name], args.jobs)
+    for name in args.targets or names:
         if name in PATTERN_LISTS:
-            scores[f"{name} lists"] = run_pattern_lists(name, TARGETS[name])
+            scores[name] = run_pattern_lists(name, TARGETS[name.removesuffix("-lists")])
+        else:
+            scores[name] = run_target(name, TARGETS[name], args.jobs)
+        print(f"-- {name}: {_score(*scores[name])}", flush=True)
     print("\nmutation score per module (killed / counted mutants)")
     for name, (killed, counted) in scores.items():
-        print(f"  {name:10} {killed:4} / {counted:4}  {100 * killed / max(counted, 1):5.1f} %")
+        print(f"  {name:12} {_score(killed, counted)}")
     return 0
+
+
+def _score(killed: int, counted: int) -> str:
+    return f"{killed:4} / {counted:4}  {100 * killed / max(counted, 1):5.1f} %"
 
 
 def run_target(name: str, target: Target, jobs: int) -> tuple[int, int]:
@@ -134,7 +141,7 @@ def run_pattern_lists(name: str, target: Target) -> tuple[int, int]:
     """Drop each element of the target's pattern lists in turn and run its tests on that."""
     (file,) = target.files
     source = (ROOT / file).read_text(encoding="utf-8")
-    folder = SCRATCH / f"{name}-lists"
+    folder = SCRATCH / name
     shutil.rmtree(folder, ignore_errors=True)
     shutil.copytree(ROOT / "flows", folder / "flows")
     for entry in ("tests", *SUPPORT):
@@ -143,18 +150,17 @@ def run_pattern_lists(name: str, target: Target) -> tuple[int, int]:
     env = {**os.environ, "PYTHONPATH": str(folder)}
     mutants = list(_dropped_elements(source, PATTERN_LISTS[name]))
     print(f"== {name}: {len(mutants)} elements of {', '.join(PATTERN_LISTS[name])} dropped")
+    pytest = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
+    # The tests must pass on the unmutated copy, or every mutant would count as caught.
+    if subprocess.run([*pytest, *target.tests], cwd=folder, env=env).returncode != 0:
+        raise SystemExit(f"{name}: the tests fail on the unmutated code")
     killed = 0
     for label, mutated in mutants:
         (folder / file).write_text(mutated, encoding="utf-8")
-        tests = subprocess.run(
-            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *target.tests],
-            cwd=folder,
-            env=env,
-            capture_output=True,
-        )
+        tests = subprocess.run([*pytest, *target.tests], cwd=folder, env=env, capture_output=True)
         killed += tests.returncode != 0
         if tests.returncode == 0:
-            print(f"  survived: {label}")
+            print(f"  survived: {label}", flush=True)
     return killed, len(mutants)
 
 
