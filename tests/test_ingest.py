@@ -152,7 +152,8 @@ def test_every_file_level_quarantine_reason_in_one_run(
     tmp_path: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
 ):
     # dq:<expectation> and the other page rules have tests of their own above and below.
-    first, second = tmp_path / "first", tmp_path / "second"
+    # Two input folders of one name are one source: the second's good.txt is a duplicate.
+    first, second = tmp_path / "first", tmp_path / "again" / "first"
     good = "Ferry Fares Rise\n\nFares go up in May, the council said on Friday.\n"
     files = {
         "good.txt": good.encode(),
@@ -170,15 +171,15 @@ def test_every_file_level_quarantine_reason_in_one_run(
         (first / name).write_bytes(raw)
     (first / "broken_link.txt").symlink_to(first / "nowhere.txt")
     (first / "not_a_file.txt").mkdir()
-    second.mkdir()
+    second.mkdir(parents=True)
     (second / "good.txt").write_text("Another Page\n\nAt the same relative path.\n")
     # The OS refusals and the race, made to happen on any account (root reads anything).
-    read_bytes, scandir, read_pages = Path.read_bytes, os.scandir, extract.read_pages
+    read_at_most, scandir, read_pages = extract.read_at_most, os.scandir, extract.read_pages
 
-    def refusing_read(path: Path) -> bytes:
+    def refusing_read(path: Path, limit: int) -> bytes:
         if path.name == "unreadable.txt":
             raise PermissionError(13, "Permission denied", str(path))
-        return read_bytes(path)
+        return read_at_most(path, limit)
 
     def refusing_list(path):  # type: ignore[no-untyped-def]
         if not isinstance(path, int) and Path(path).name == "locked":
@@ -189,7 +190,7 @@ def test_every_file_level_quarantine_reason_in_one_run(
         (first / "vanished.txt").unlink(missing_ok=True)
         return read_pages(files, max_file_bytes)
 
-    monkeypatch.setattr(Path, "read_bytes", refusing_read)
+    monkeypatch.setattr(extract, "read_at_most", refusing_read)
     monkeypatch.setattr(os, "scandir", refusing_list)
     monkeypatch.setattr(extract, "read_pages", deleting_first)
     monkeypatch.setenv("NEWSFLOW_MAX_FILE_BYTES", "1000")

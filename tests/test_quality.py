@@ -125,14 +125,6 @@ CASES = [
         "twice",
         articles=[article_row("twice"), article_row("twice", source_path="twice-2.txt")],
     ),
-    key_case(
-        ("article", "expect_column_values_to_be_unique", "source_path"),
-        "same.txt",
-        articles=[
-            article_row("s1", source_path="same.txt"),
-            article_row("s2", source_path="same.txt"),
-        ],
-    ),
     page_case(
         ("article", "expect_column_value_lengths_to_be_between", "title"),
         "p-empty-title",
@@ -493,7 +485,6 @@ def test_each_rule_catches_what_breaks_it_with_its_policy(caught, case: Case):
 # pages are set aside, the rest of the batch loads. The others stop the run.
 SET_ASIDE = {
     ("article", "expect_column_values_to_be_unique", "article_id"): ("twice",),
-    ("article", "expect_column_values_to_be_unique", "source_path"): ("s1", "s2"),
     ("comment", "expect_column_values_to_not_be_null", "comment_id"): ("k-keyless-comment",),
     ("comment", "expect_column_values_to_be_unique", "comment_id"): ("k-twice",),
     ("entity_mention", "expect_column_values_to_not_be_null", "mention_id"): ("k-keyless-mention",),
