@@ -16,6 +16,7 @@ pytestmark = [pytest.mark.dask, pytest.mark.usefixtures("prefect_server")]
 # bytes) and the clock times. Every other column must match.
 RUN_COLUMNS = {
     "article": ["loaded_by_run"],
+    "article_story": ["loaded_by_run"],
     "dq_result": ["run_id"],
     "ingest_run": ["run_id", "started_at", "finished_at"],
     "schema_version": ["applied_at"],
