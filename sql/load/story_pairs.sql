@@ -1,17 +1,33 @@
--- Pairs of a newly signed article (staged_signature, its bands already in story_band) and
--- another article that shares an LSH band with it: both signatures, and the other's story
--- (NULL when it is newly signed too).
+-- The articles each newly signed article (staged_signature, its bands already in story_band)
+-- is compared with: in every LSH band bucket it falls in, one article of each earlier story
+-- there, and the bucket's first new article. Comparing with every member of a bucket would
+-- cost the square of its size (thousands of copies of one story, or of one boilerplate
+-- text); copies of copies are joined through the stories all the same. With both
+-- signatures, and the other's story (NULL when it is newly signed too).
 with new_band as (
     select band_key, article_id
     from story_band
     where article_id in (select article_id from staged_signature)
 ),
 
+touched as (
+    select story_band.band_key, story_band.article_id, article_story.story_id
+    from story_band
+    semi join new_band on story_band.band_key = new_band.band_key
+    left join article_story on story_band.article_id = article_story.article_id
+),
+
+representative as (
+    select band_key, min(article_id) as other_id
+    from touched
+    group by band_key, story_id
+),
+
 shared as (
-    select distinct new_band.article_id, story_band.article_id as other_id
+    select distinct new_band.article_id, representative.other_id
     from new_band
-    inner join story_band on new_band.band_key = story_band.band_key
-    where story_band.article_id <> new_band.article_id
+    inner join representative on new_band.band_key = representative.band_key
+    where representative.other_id <> new_band.article_id
 ),
 
 signature as (
