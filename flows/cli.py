@@ -158,10 +158,7 @@ def run(
         dask_address=dask_address,
     )
     _check(settings.require_inputs)
-    _refuse_if_busy(settings.warehouse, wait)
-    _reuse_server()
-    _quiet_prefect(verbose)
-    _require_server_for_dask_address(settings.dask_address)
+    _before_flow_run(settings, wait, verbose)
     from flows.ingest import ingest
 
     summary = _run_flow(
@@ -199,10 +196,7 @@ def reparse(
         dask_address=dask_address,
     )
     _check(settings.require_warehouse)
-    _refuse_if_busy(settings.warehouse, wait)
-    _reuse_server()
-    _quiet_prefect(verbose)
-    _require_server_for_dask_address(settings.dask_address)
+    _before_flow_run(settings, wait, verbose)
     from flows.reparse import reparse as reparse_flow
 
     summary = _run_flow(
@@ -454,6 +448,14 @@ def _refuse_if_busy(warehouse: Path, wait: bool) -> None:
         _fail(str(error), code=EXIT_BUSY)
     except OSError as error:
         _fail(str(storage_error(error, warehouse) or error))
+
+
+def _before_flow_run(settings: Settings, wait: bool, verbose: bool) -> None:
+    """What `run` and `reparse` check and set up before their flow starts."""
+    _refuse_if_busy(settings.warehouse, wait)
+    _reuse_server()
+    _quiet_prefect(verbose)
+    _require_server_for_dask_address(settings.dask_address)
 
 
 def _reuse_server() -> None:
