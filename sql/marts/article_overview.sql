@@ -1,7 +1,8 @@
 -- One row per article with what an analyst asks of it first: its comments and commenters,
 -- the entities named in its text and in its comments, and its story (copies elsewhere).
 create or replace view article_overview as
--- The one place the articles are read: when pages get versions, pick the latest here.
+-- The one place the articles are read. Every version of a page is a row of its own: an
+-- article of an earlier crawl keeps its comments and entities (previous_article_id links them).
 with source as (
     select * from article
 ),
@@ -18,16 +19,15 @@ comment_stats as (
 mention_stats as (
     select
         article_id,
-        count(*) filter (where field <> 'comment') as article_mentions,
-        count(*) filter (where field = 'comment') as comment_mentions
-    from entity_mention
+        sum(article_mentions)::bigint as article_mentions,
+        sum(comment_mentions)::bigint as comment_mentions
+    from article_entity
     group by article_id
 ),
 
 entity_counts as (
-    select article_id, entity_id, count(*) as mentions
-    from entity_mention
-    group by article_id, entity_id
+    select article_id, entity_id, article_mentions + comment_mentions as mentions
+    from article_entity
 ),
 
 ranked_entities as (

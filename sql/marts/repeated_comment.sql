@@ -1,9 +1,13 @@
 -- The same comment text posted on several pages or under several names: the signal of
 -- coordinated posting (and of mirror copies of a page; compare pages with stories).
 create or replace view repeated_comment as
--- The one place the articles are read: when pages get versions, pick the latest here.
+-- The one place the articles are read: each page at its latest version, so that the comments
+-- of a page crawled again are not taken for the same text posted twice.
 with article_source as (
     select article_id, source_path, crawl_month from article
+    where article_id not in (
+        select previous_article_id from article where previous_article_id is not null
+    )
 ),
 
 source as (
@@ -15,8 +19,8 @@ source as (
         article_source.source_path,
         article_source.crawl_month,
         coalesce(article_story.story_id::varchar, comment.article_id) as story_key,
-        -- Case, punctuation and spacing do not make a comment different.
-        trim(regexp_replace(lower(comment.body), '[^[:alnum:]]+', ' ', 'g')) as normalised_text
+        -- Case, punctuation and spacing do not make a comment different (computed at load).
+        comment.normalised_text
     from comment
     inner join article_source on comment.article_id = article_source.article_id
     left join article_story on comment.article_id = article_story.article_id
@@ -47,8 +51,8 @@ final as (
 select * from final
 ;
 
-comment on view repeated_comment is 'Comment texts posted more than once on different pages or under different names (compared in lower case, ignoring punctuation and spacing; texts under 20 characters left out, e.g. +1 or thanks). Copies of a page on mirror sites repeat its comments too: stories counts the distinct stories, so that stories > 1 means the text was posted under different articles.';
-comment on column repeated_comment.normalised_text is 'The text as compared: lower case, each run of characters that are not letters or digits made one space.';
+comment on view repeated_comment is 'Comment texts posted more than once on different pages or under different names (compared in lower case, ignoring punctuation and spacing; texts under 20 characters left out, e.g. +1 or thanks). Copies of a page on mirror sites repeat its comments too: stories counts the distinct stories, so that stories > 1 means the text was posted under different articles. A page crawled again counts at its latest version.';
+comment on column repeated_comment.normalised_text is 'The text as compared (comment.normalised_text): lower case, each run of characters other than the ASCII letters and digits made one space.';
 comment on column repeated_comment.occurrences is 'Comments with this text.';
 comment on column repeated_comment.pages is 'Distinct pages (articles) it was posted on.';
 comment on column repeated_comment.stories is 'Distinct stories it was posted under (see story): mirror copies and re-crawls of one article count once.';
