@@ -4,8 +4,14 @@ create or replace view repeated_comment as
 -- The one place the articles are read: each page at its latest version, so that the comments
 -- of a page crawled again are not taken for the same text posted twice.
 with article_source as (
-    select article_id, source_path, crawl_month from article
-    where article_id not in (
+    select
+        article.article_id,
+        article.source_path,
+        article.crawl_month,
+        coalesce(article_story.story_id::varchar, article.article_id) as story_key
+    from article
+    left join article_story on article.article_id = article_story.article_id
+    where article.article_id not in (
         select previous_article_id from article where previous_article_id is not null
     )
 ),
@@ -18,34 +24,45 @@ source as (
         comment.body,
         article_source.source_path,
         article_source.crawl_month,
-        coalesce(article_story.story_id::varchar, comment.article_id) as story_key,
+        article_source.story_key,
         -- Case, punctuation and spacing do not make a comment different (computed at load).
         comment.normalised_text
     from comment
     inner join article_source on comment.article_id = article_source.article_id
-    left join article_story on comment.article_id = article_story.article_id
+    where length(comment.normalised_text) >= 20
+),
+
+-- A text posted once is on one page under one name. The others get a number, so that the
+-- distinct counts below group on it and the page, not on the long text and the page.
+repeated_text as (
+    select normalised_text, row_number() over () as text_id
+    from source
+    group by normalised_text
+    having count(*) >= 2
 ),
 
 grouped as (
     select
-        normalised_text,
+        repeated_text.text_id,
         count(*) as occurrences,
-        count(distinct article_id) as pages,
-        count(distinct story_key) as stories,
-        count(distinct author) as names,
-        count(*) filter (where author is null) as without_author,
-        string_agg(distinct author, ', ' order by author) as name_list,
-        min(crawl_month) as first_crawl_month,
-        max(crawl_month) as last_crawl_month,
-        arg_min(body, source_path || '/' || comment_id) as example_text
+        count(distinct source.article_id) as pages,
+        count(distinct source.story_key) as stories,
+        count(distinct source.author) as names,
+        count(*) filter (where source.author is null) as without_author,
+        string_agg(distinct source.author, ', ' order by source.author) as name_list,
+        min(source.crawl_month) as first_crawl_month,
+        max(source.crawl_month) as last_crawl_month,
+        arg_min(source.body, source.source_path || '/' || source.comment_id) as example_text
     from source
-    where length(normalised_text) >= 20
-    group by normalised_text
+    inner join repeated_text on source.normalised_text = repeated_text.normalised_text
+    group by repeated_text.text_id
 ),
 
 final as (
-    select * from grouped
-    where pages >= 2 or names >= 2
+    select repeated_text.normalised_text, grouped.* exclude (text_id)
+    from grouped
+    inner join repeated_text on grouped.text_id = repeated_text.text_id
+    where grouped.pages >= 2 or grouped.names >= 2
 )
 
 select * from final
