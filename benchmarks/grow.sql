@@ -27,6 +27,15 @@ select * exclude (k) replace (
 )
 from small.entity_mention, range(getvariable('copies')) as copies(k);
 
+-- The counts a load makes of the mentions, copied with them.
+insert into article_entity by name
+select * exclude (k) replace (article_id || '~' || k as article_id)
+from small.article_entity, range(getvariable('copies')) as copies(k);
+
+insert into article_entity_pair by name
+select * exclude (k) replace (article_id || '~' || k as article_id)
+from small.article_entity_pair, range(getvariable('copies')) as copies(k);
+
 insert into article_story by name
 select * exclude (k) replace (
     article_id || '~' || k as article_id,

@@ -8,8 +8,9 @@ import duckdb
 from flows import schema
 from flows.sqlfiles import sql
 
-# The LSH index of the stories is the warehouse's own bookkeeping, of no use outside it.
-NOT_EXPORTED = ("story_band",)
+# The LSH index of the stories and the per-article pairs behind entity_comention (as many rows
+# as the mentions; the mart itself is exported) are the warehouse's own bookkeeping.
+NOT_EXPORTED = ("story_band", "article_entity_pair")
 
 
 def exported() -> list[str]:

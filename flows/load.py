@@ -102,11 +102,16 @@ class Writer:
                 ),
                 "article",
             ),
-            "comment": conform(comment, "comment"),
+            "comment": conform(with_mart_columns(comment, mention), "comment"),
             "entity_mention": conform(mention, "entity_mention"),
             "candidate_mention": empty("candidate_mention") if candidate is None else candidate,
         }
-        statements = [*_inserts(*staged), sql("load/previous_article")]
+        statements = [
+            *_inserts(*staged),
+            sql("load/article_entity"),
+            sql("load/article_entity_pair"),
+            sql("load/previous_article"),
+        ]
         if self._replaces_rows(staged["page"]):
             # The deletes scan whole tables (millions of mentions in a large warehouse): a
             # first load, all pages new, would pay that for every batch.
@@ -348,6 +353,39 @@ class Candidate:
         with contextlib.suppress(duckdb.Error):
             self.writer.close()
         self.file.discard()
+
+
+def normalised_text(body: pl.Expr) -> pl.Expr:
+    """A comment's text as repeated_comment compares it: lower case, each run of characters
+    other than the ASCII letters and digits made one space, trimmed."""
+    # DuckDB's expression, which migration 006 used for the comments loaded before:
+    # trim(regexp_replace(lower(body), '[^[:alnum:]]+', ' ', 'g')). Both engines' [:alnum:] is
+    # ASCII only; they differ in one lower case only, the dotted capital I (DuckDB: i, polars:
+    # i and a combining dot), made a plain I first so that old and new rows compare equal.
+    return (
+        body.str.replace_all("\u0130", "I", literal=True)
+        .str.to_lowercase()
+        .str.replace_all("[^[:alnum:]]+", " ")
+        .str.strip_chars(" ")
+    )
+
+
+def with_mart_columns(comment: pl.DataFrame, mention: pl.DataFrame) -> pl.DataFrame:
+    """`comment` with the columns computed at load for the marts: the normalised text, and
+    how many distinct entities each comment names (of `mention`, the batch's mentions)."""
+    named = (
+        mention.filter(pl.col("comment_id").is_not_null())
+        .group_by("comment_id")
+        .agg(named=pl.col("entity_id").n_unique())
+    )
+    return (
+        comment.join(named, on="comment_id", how="left")
+        .with_columns(
+            normalised_text=normalised_text(pl.col("body")),
+            entities_named=pl.col("named").fill_null(0),
+        )
+        .drop("named")
+    )
 
 
 def _holds_nothing(path: Path) -> bool:

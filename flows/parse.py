@@ -730,8 +730,10 @@ def parse_pages(
     # The run sets who loaded a page, and the load which crawl's page it re-crawls.
     later = ("loaded_by_run", "previous_article_id")
     article_schema = {k: v for k, v in polars_schema("article").items() if k not in later}
-    # The data-quality gate, not the parser, marks comments that break its rules.
-    comment_schema = {k: v for k, v in polars_schema("comment").items() if k != "dq_flags"}
+    # The data-quality gate, not the parser, marks comments that break its rules; the load
+    # adds what the marts read of them.
+    not_parsed = ("dq_flags", "normalised_text", "entities_named")
+    comment_schema = {k: v for k, v in polars_schema("comment").items() if k not in not_parsed}
     return (
         pl.DataFrame([row for part in parts for row in part[0]], schema=article_schema),
         pl.DataFrame([row for part in parts for row in part[1]], schema=comment_schema),

@@ -22,6 +22,8 @@ TABLES = (
     "schema_version",
     "article_story",
     "story_band",
+    "article_entity",
+    "article_entity_pair",
 )
 
 _POLARS_TYPES: dict[str, pl.DataType] = {

@@ -78,11 +78,13 @@ def v0_warehouse(warehouse: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def mart_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A warehouse file holding the small crawl of fixtures/marts_warehouse.sql, its stories
-    grouped as a run groups them: every mart has known answers on it. Open it read-only."""
+    """A warehouse file holding the small crawl of fixtures/marts_warehouse.sql, its mentions
+    counted and its stories grouped as a run does: every mart has known answers on it. Open it
+    read-only."""
     import duckdb
 
     from flows.load import STORAGE_VERSION, Writer
+    from flows.sqlfiles import sql
     from flows.upgrade import upgrade
 
     warehouse = tmp_path_factory.mktemp("marts") / "news.duckdb"
@@ -91,6 +93,10 @@ def mart_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     con.execute("use w")
     upgrade(con)
     con.execute((FIXTURES / "marts_warehouse.sql").read_text(encoding="utf-8"))
+    con.register("staged_entity_mention", con.sql("select * from entity_mention").pl())
+    con.execute(sql("load/article_entity"))
+    con.execute(sql("load/article_entity_pair"))
+    con.unregister("staged_entity_mention")
     writer = Writer(con)
     writer.update_stories()
     writer.close()

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from flows import schema
-from flows.load import Candidate, RunCounts, Writer
+from flows.load import Candidate, RunCounts, Writer, normalised_text
 from flows.warehouse import WarehouseBusyError, WarehouseOpenForWritingError, WriterLock
 
 COUNTS = RunCounts(
@@ -165,3 +165,130 @@ def test_a_write_ahead_log_beside_the_published_file_stops_the_run(warehouse: Pa
 
     assert warehouse.read_bytes() == published
     assert list(warehouse.parent.glob(".*.building*")) == []
+
+
+def page_with_comments(body: str, comments: list[str], mentions: list[tuple]) -> dict:
+    """one_page() with `body`, the comments c1, c2, ... and `mentions`, (entity_id, comment_id
+    or None, char_start) each, the field and the rest of a mention derived from them."""
+    page = one_page()
+    page["article"] = page["article"].with_columns(body=pl.lit(body), n_comments=len(comments))
+    page["comment"] = pl.DataFrame(
+        {
+            "comment_id": [f"c{n}" for n in range(1, len(comments) + 1)],
+            "article_id": "a1",
+            "position": list(range(1, len(comments) + 1)),
+            "author": None,
+            "depth": 0,
+            "parent_comment_id": None,
+            "body": comments,
+            "dq_flags": None,
+        },
+        schema_overrides={"author": pl.String(), "parent_comment_id": pl.String()},
+    )
+    page["mention"] = pl.DataFrame(
+        [
+            (
+                f"a1/{comment or 'body'}/{start}",
+                entity,
+                "a1",
+                comment,
+                "comment" if comment else "body",
+                start,
+                start + 1,
+                "x",
+                "gazetteer",
+            )
+            for entity, comment, start in mentions
+        ],
+        schema=schema.polars_schema("entity_mention"),
+        orient="row",
+    )
+    return page
+
+
+def counts_of(candidate: Candidate) -> dict[str, list[tuple]]:
+    """What the load computed for the marts (comment columns, article_entity, the pairs), read
+    from the candidate's file once its writer is closed."""
+    candidate.writer.close()
+    queries = {
+        "comment": "select comment_id, normalised_text, entities_named from comment",
+        "article_entity": "select * from article_entity",
+        "article_entity_pair": "select * from article_entity_pair",
+    }
+    with duckdb.connect(str(candidate.path), read_only=True) as con:
+        return {
+            name: con.execute(f"{query} order by all").fetchall() for name, query in queries.items()
+        }
+
+
+def test_a_load_counts_the_mentions_of_each_page_for_the_marts(warehouse: Path):
+    page = page_with_comments(
+        "Aleppo and Idlib, then Aleppo again.",
+        ["Idlib AND Aleppo -- again?!", "Just Idlib.", "No names here."],
+        [
+            ("aleppo", None, 0),
+            ("idlib", None, 11),
+            ("aleppo", None, 23),
+            ("idlib", "c1", 0),
+            ("aleppo", "c1", 10),
+            ("idlib", "c2", 5),
+        ],
+    )
+    candidate = Candidate.prepare(warehouse, "r1")
+    candidate.writer.write_batch("r1", **page)
+
+    assert counts_of(candidate) == {
+        "comment": [
+            ("c1", "idlib and aleppo again", 2),
+            ("c2", "just idlib", 1),
+            ("c3", "no names here", 0),
+        ],
+        # article_id, entity_id, article_mentions, comment_mentions, comments
+        "article_entity": [("a1", "aleppo", 2, 1, 1), ("a1", "idlib", 1, 2, 2)],
+        # article_id, scope, entity_id, other_entity_id, together
+        "article_entity_pair": [
+            ("a1", "article", "aleppo", "idlib", 1),
+            ("a1", "comment", "aleppo", "idlib", 1),
+        ],
+    }
+    candidate.discard()
+
+
+def test_a_page_loaded_again_replaces_its_counts_and_a_pruned_one_takes_them_along(
+    warehouse: Path,
+):
+    candidate = Candidate.prepare(warehouse, "r1")
+    first = page_with_comments(
+        "Aleppo and Idlib.", ["Aleppo, Idlib."], [("aleppo", None, 0), ("idlib", "c1", 8)]
+    )
+    candidate.writer.write_batch("r1", **first)
+    # Parsed again (a reparse, or an edited file): the page now names Homs only.
+    again = page_with_comments("Homs.", ["Homs!", "Homs?"], [("homs", "c2", 0)])
+    candidate.writer.write_batch("r2", **again)
+
+    assert counts_of(candidate) == {
+        "comment": [("c1", "homs", 0), ("c2", "homs", 1)],
+        "article_entity": [("a1", "homs", 0, 1, 1)],
+        "article_entity_pair": [],
+    }
+
+    reopened = Candidate(candidate.file, Writer.open(candidate.path))
+    reopened.writer.prune(again["pages"])
+
+    assert counts_of(reopened) == {"comment": [], "article_entity": [], "article_entity_pair": []}
+    reopened.discard()
+
+
+def test_the_normalised_text_of_a_load_is_that_of_the_upgrade_for_every_character():
+    # Migration 006 filled in the comments loaded before with DuckDB's expression: the same
+    # text must compare equal whichever normalised it.
+    characters = [chr(code) for code in range(1, 0x110000) if not 0xD800 <= code <= 0xDFFF]
+    texts = pl.DataFrame({"body": [f"Ab{character}Cd" for character in characters]})
+    by_duckdb = duckdb.sql(
+        "select trim(regexp_replace(lower(body), '[^[:alnum:]]+', ' ', 'g')) as text from texts"
+    ).pl()["text"]
+
+    by_polars = texts.select(normalised_text(pl.col("body")))["body"]
+
+    differing = texts.filter(by_polars != by_duckdb)["body"].to_list()
+    assert differing == []

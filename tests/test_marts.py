@@ -1,6 +1,7 @@
 """The analytics views of sql/marts, on small warehouses with known answers."""
 
 import math
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -8,6 +9,8 @@ import duckdb
 import polars as pl
 
 from flows import schema
+from flows.load import Writer
+from flows.sqlfiles import sql
 
 
 def article(path: str, **review: object) -> dict:
@@ -236,3 +239,56 @@ def test_every_mart_and_column_is_described(mart_warehouse: Path):
 
     assert undescribed == []
     assert sorted(name for (name,) in views) == sorted(schema.MARTS)
+
+
+def test_a_page_crawled_again_counts_once_and_in_each_crawl_month(
+    mart_warehouse: Path, tmp_path: Path
+):
+    # The ferry page crawled again by another crawl of the same month, nothing changed: a new
+    # article naming the first as its previous version, with the same comments and mentions.
+    again = tmp_path / "news.duckdb"
+    shutil.copy(mart_warehouse, again)
+    con = duckdb.connect(str(again))
+    con.execute(
+        """
+        insert into article select * replace (
+            'a-ferry-2' as article_id, 'crawl-jan-2' as source, 'r3' as loaded_by_run,
+            'a-ferry' as previous_article_id)
+        from article where article_id = 'a-ferry';
+        insert into comment select * replace (
+            comment_id || '-2' as comment_id, 'a-ferry-2' as article_id,
+            parent_comment_id || '-2' as parent_comment_id)
+        from comment where article_id = 'a-ferry';
+        """
+    )
+    mentions = con.sql(
+        "select * replace ('a-ferry-2' as article_id, comment_id || '-2' as comment_id, "
+        "'a-ferry-2/' || mention_id as mention_id) from entity_mention "
+        "where article_id = 'a-ferry'"
+    ).pl()
+    con.register("staged_entity_mention", mentions)
+    con.execute("insert into entity_mention by name select * from staged_entity_mention")
+    con.execute(sql("load/article_entity"))
+    con.execute(sql("load/article_entity_pair"))
+    writer = Writer(con)
+    writer.update_stories()
+    writer.close()
+
+    # Totals over pages count the page once, at its latest version.
+    for mart in ("mentioned_entity", "commenter", "entity_comention", "repeated_comment"):
+        query = f"select * from {mart} order by all"
+        assert rows_of(again, query) == rows_of(mart_warehouse, query), mart
+    # A month shows what its crawls held: both versions are in January.
+    monthly = "select * exclude (name, type) from entity_monthly where entity_id = 'latakia'"
+    assert rows_of(again, f"{monthly} order by all") == [
+        ("latakia", JAN, 2, 0, 2),
+        ("latakia", FEB, 1, 0, 1),
+    ]
+    # Each version is an article of its own, in the story of the page.
+    assert rows_of(again, "select article_id, story_id from article_overview order by 1") == [
+        ("a-copy", 1),
+        ("a-ferry", 1),
+        ("a-ferry-2", 1),
+        ("a-only-comments", None),
+        ("a-strike", 2),
+    ]

@@ -813,7 +813,10 @@ def test_the_ledger_sums_batches_into_dq_result_rows():
 
 
 # Columns named, so that rows stay valid when a table gains a column.
-COMMENT_COLUMNS = "(comment_id, article_id, position, author, depth, parent_comment_id, body)"
+COMMENT_COLUMNS = (
+    "(comment_id, article_id, position, author, depth, parent_comment_id, body, normalised_text, "
+    "entities_named)"
+)
 ARTICLE_COLUMNS = (
     "(article_id, source_path, title, body, crawl_month, layout, n_comments, sha256, "
     "parser_version, loaded_by_run, unsplit_text, parse_flags, parse_confidence, source)"
@@ -828,7 +831,8 @@ def warehouse_with(statements: list[str]) -> pl.DataFrame:
         "('a1', 'a1.txt', 'T', 'B', null, 'wpdiscuz', 1, 'x', '1', 'r', null, null, 1.0, 'crawl')"
     )
     con.execute(
-        f"insert into comment {COMMENT_COLUMNS} values ('c1', 'a1', 1, null, 0, null, 'Hi.')"
+        f"insert into comment {COMMENT_COLUMNS} values "
+        "('c1', 'a1', 1, null, 0, null, 'Hi.', 'hi', 0)"
     )
     con.execute("insert into entity values ('damascus', 'Damascus', 'LOC', null, 'gazetteer')")
     for statement in statements:
@@ -842,7 +846,10 @@ INSERT_ARTICLE = f"insert into article {ARTICLE_COLUMNS} values "
 INSERT_MENTION = "insert into entity_mention values "
 WAREHOUSE_CASES = {
     "comment.article_id": (
-        [f"insert into comment {COMMENT_COLUMNS} values ('c9', 'gone', 1, null, 0, null, 'x')"],
+        [
+            f"insert into comment {COMMENT_COLUMNS} values "
+            "('c9', 'gone', 1, null, 0, null, 'x', 'x', 0)"
+        ],
         "c9",
     ),
     "comment.parent_comment_id": (
@@ -850,7 +857,8 @@ WAREHOUSE_CASES = {
             INSERT_ARTICLE
             + "('a2', 'a2.txt', 'T', 'B', null, 'wpdiscuz', 1, 'x', '1', 'r', null, null, 1.0, "
             "'crawl')",
-            f"insert into comment {COMMENT_COLUMNS} values ('c2', 'a2', 1, null, 1, 'c1', 'x')",
+            f"insert into comment {COMMENT_COLUMNS} values "
+            "('c2', 'a2', 1, null, 1, 'c1', 'x', 'x', 0)",
         ],
         "c2",
     ),

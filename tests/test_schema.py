@@ -32,6 +32,8 @@ def test_polars_schema_follows_the_ddl():
             "parent_comment_id": pl.String(),
             "body": pl.String(),
             "dq_flags": pl.String(),
+            "normalised_text": pl.String(),
+            "entities_named": pl.Int32(),
         }
     )
 

@@ -29,6 +29,8 @@ NEW_TABLES = (
     "candidate_mention",
     "article_story",
     "story_band",
+    "article_entity",
+    "article_entity_pair",
 )
 
 
@@ -63,9 +65,10 @@ def test_an_old_warehouse_is_upgraded_in_place_without_losing_rows(v0_warehouse:
     # pages loaded before version 5 have the empty source and no earlier version.
     (old_article,) = after.pop("article")
     assert old_article == (*before["article"][0], None, None, None, "", None)
-    # Comments loaded before version 4 were never marked by the comment-level rules.
+    # Comments loaded before version 4 were never marked by the comment-level rules; version 6
+    # computes for them what a load computes for the marts.
     (old_comment,) = after.pop("comment")
-    assert old_comment == (*before["comment"][0], None)
+    assert old_comment == (*before["comment"][0], None, "a comment", 0)
     for table in ("page", "quarantine", "source_file"):
         assert after.pop(table) == [(*row, "") for row in before[table]]
     unchanged = ("ingest_run", "article", "comment", "page", "quarantine", "source_file")
@@ -76,6 +79,37 @@ def test_an_old_warehouse_is_upgraded_in_place_without_losing_rows(v0_warehouse:
     with duckdb.connect(str(old), read_only=True) as con:
         versions = con.execute("select version, name from schema_version order by 1").fetchall()
     assert versions == upgrade.migrations()
+
+
+def test_an_upgrade_counts_the_mentions_loaded_before_as_a_load_does(v0_warehouse: Path):
+    with duckdb.connect(str(v0_warehouse)) as con:
+        con.execute(
+            """
+            insert into comment values ('c2', 'a1', 2, null, 0, null, 'Idlib -- and ALEPPO?');
+            insert into entity values ('idlib', 'Idlib', 'LOC', null, 'gazetteer');
+            insert into entity_mention values
+                ('m2', 'idlib', 'a1', null, 'title', 0, 5, 'Idlib', 'gazetteer'),
+                ('m3', 'idlib', 'a1', 'c2', 'comment', 0, 5, 'Idlib', 'gazetteer'),
+                ('m4', 'aleppo', 'a1', 'c2', 'comment', 13, 19, 'ALEPPO', 'gazetteer');
+            """
+        )
+
+    Candidate.prepare(v0_warehouse, "r1").publish("r1", WHEN, WHEN, COUNTS, "passed", "test")
+
+    with duckdb.connect(str(v0_warehouse), read_only=True) as con:
+        comments = con.execute(
+            "select comment_id, normalised_text, entities_named from comment order by 1"
+        ).fetchall()
+        counts = con.execute("select * from article_entity order by all").fetchall()
+        pairs = con.execute("select * from article_entity_pair order by all").fetchall()
+    assert comments == [("c1", "a comment", 0), ("c2", "idlib and aleppo", 2)]
+    # article_id, entity_id, article_mentions, comment_mentions, comments
+    assert counts == [("a1", "aleppo", 1, 1, 1), ("a1", "idlib", 1, 1, 1)]
+    # article_id, scope, entity_id, other_entity_id, together
+    assert pairs == [
+        ("a1", "article", "aleppo", "idlib", 1),
+        ("a1", "comment", "aleppo", "idlib", 1),
+    ]
 
 
 def test_an_upgraded_warehouse_has_the_layout_of_a_new_one(v0_warehouse: Path, tmp_path: Path):

@@ -4,6 +4,8 @@
 update article set previous_article_id = null
 where previous_article_id in (select article_id from staged_pruned);
 delete from entity_mention where article_id in (select article_id from staged_pruned);
+delete from article_entity where article_id in (select article_id from staged_pruned);
+delete from article_entity_pair where article_id in (select article_id from staged_pruned);
 delete from candidate_mention where article_id in (select article_id from staged_pruned);
 delete from comment where article_id in (select article_id from staged_pruned);
 delete from article where article_id in (select article_id from staged_pruned);

@@ -1,7 +1,8 @@
 -- One row per article with what an analyst asks of it first: its comments and commenters,
 -- the entities named in its text and in its comments, and its story (copies elsewhere).
 create or replace view article_overview as
--- The one place the articles are read: when pages get versions, pick the latest here.
+-- The one place the articles are read. Every version of a page is a row of its own: an
+-- article of an earlier crawl keeps its comments and entities (previous_article_id links them).
 with source as (
     select * from article
 ),
@@ -18,37 +19,41 @@ comment_stats as (
 mention_stats as (
     select
         article_id,
-        count(*) filter (where field <> 'comment') as article_mentions,
-        count(*) filter (where field = 'comment') as comment_mentions
-    from entity_mention
+        sum(article_mentions)::bigint as article_mentions,
+        sum(comment_mentions)::bigint as comment_mentions
+    from article_entity
     group by article_id
 ),
 
-entity_counts as (
-    select article_id, entity_id, count(*) as mentions
-    from entity_mention
-    group by article_id, entity_id
+-- Entities in name order, to break ties in mentions by name below.
+name_order as (
+    select entity_id, name, row_number() over (order by name, entity_id) as name_rank
+    from entity
 ),
 
-ranked_entities as (
+entity_counts as (
     select
-        entity_counts.article_id,
-        entity.name,
-        entity_counts.mentions,
-        row_number() over (
-            partition by entity_counts.article_id
-            order by entity_counts.mentions desc, entity.name
-        ) as rank
-    from entity_counts
-    inner join entity on entity_counts.entity_id = entity.entity_id
+        article_entity.article_id,
+        name_order.name,
+        name_order.name_rank,
+        article_entity.article_mentions + article_entity.comment_mentions as mentions
+    from article_entity
+    inner join name_order on article_entity.entity_id = name_order.entity_id
 ),
 
 top_entities as (
+    -- The three with the most mentions (the first name on a tie), most first: a top 3 kept
+    -- per article, cheaper than ranking every entity of every article with a window. The
+    -- order is one number, mentions then name, as a pair (a struct) compares much slower.
     select
         article_id,
-        string_agg(name || ' (' || mentions || ')', ', ' order by rank) as top_entities
-    from ranked_entities
-    where rank <= 3
+        array_to_string(
+            max_by(
+                name || ' (' || mentions || ')', mentions::bigint * 4294967296 - name_rank, 3
+            ),
+            ', '
+        ) as top_entities
+    from entity_counts
     group by article_id
 ),
 

@@ -1,8 +1,12 @@
 -- One row per commenter name: how much and where they comment, when, and how they converse.
 create or replace view commenter as
--- The one place the articles are read: when pages get versions, pick the latest here.
+-- The one place the articles are read: each page at its latest version, so that the comments
+-- of a page crawled again count once.
 with article_source as (
     select article_id, crawl_month from article
+    where article_id not in (
+        select previous_article_id from article where previous_article_id is not null
+    )
 ),
 
 source as (
@@ -49,7 +53,7 @@ final as (
 select * from final
 ;
 
-comment on view commenter is 'One row per commenter name (as the page shows it; the same name on two sites may be two people): comments, articles, crawl months and replies. Comments without an author are left out.';
+comment on view commenter is 'One row per commenter name (as the page shows it; the same name on two sites may be two people): comments, articles, crawl months and replies. Comments without an author are left out; a page crawled again counts at its latest version.';
 comment on column commenter.author is 'Display name of the commenter (comment.author).';
 comment on column commenter.comments is 'Comments posted under this name.';
 comment on column commenter.articles is 'Distinct articles commented on.';

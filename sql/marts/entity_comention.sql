@@ -1,44 +1,54 @@
 -- Who is discussed with whom: pairs of entities named in the same article text, and
 -- separately in the same reader comment, with how surprising the pairing is (lift, PMI).
 create or replace view entity_comention as
--- The one place the articles are read: when pages get versions, pick the latest here.
-with article_source as (
-    select article_id from article
+-- The one place the articles are read: each page at its latest version, so that a page
+-- crawled again counts once. Every article_entity and article_entity_pair row has its article
+-- (a page's rows are replaced and pruned with it): leaving out the versions a later one
+-- replaces is enough, and cheaper than joining millions of pairs with every article.
+with replaced_version as (
+    select previous_article_id as article_id from article where previous_article_id is not null
 ),
 
 source as (
-    select distinct
-        case when entity_mention.field = 'comment' then 'comment' else 'article' end as scope,
-        case
-            when entity_mention.field = 'comment' then entity_mention.comment_id
-            else entity_mention.article_id
-        end as unit_id,
-        entity_mention.entity_id
-    from entity_mention
-    inner join article_source on entity_mention.article_id = article_source.article_id
+    select article_entity.*
+    from article_entity
+    anti join replaced_version on article_entity.article_id = replaced_version.article_id
 ),
 
 unit_count as (
-    select scope, count(distinct unit_id) as units
-    from source
-    group by scope
+    select 'article' as scope, count(*) as units
+    from (select distinct article_id from source where article_mentions > 0)
+    union all
+    select 'comment' as scope, count(*) as units
+    from comment
+    anti join replaced_version on comment.article_id = replaced_version.article_id
+    where comment.entities_named > 0
 ),
 
 entity_count as (
-    select scope, entity_id, count(*) as entity_units
+    select 'article' as scope, entity_id, count(*) as entity_units
     from source
-    group by scope, entity_id
+    where article_mentions > 0
+    group by entity_id
+    union all
+    select 'comment' as scope, entity_id, sum(comments)::bigint as entity_units
+    from source
+    where comments > 0
+    group by entity_id
 ),
 
 paired as (
-    select left_side.scope, left_side.entity_id, right_side.entity_id as other_entity_id,
-        count(*) as together
-    from source as left_side
-    inner join source as right_side
-        on left_side.scope = right_side.scope
-        and left_side.unit_id = right_side.unit_id
-        and left_side.entity_id < right_side.entity_id
-    group by left_side.scope, left_side.entity_id, right_side.entity_id
+    select
+        article_entity_pair.scope,
+        article_entity_pair.entity_id,
+        article_entity_pair.other_entity_id,
+        sum(article_entity_pair.together)::bigint as together
+    from article_entity_pair
+    anti join replaced_version on article_entity_pair.article_id = replaced_version.article_id
+    group by
+        article_entity_pair.scope,
+        article_entity_pair.entity_id,
+        article_entity_pair.other_entity_id
 ),
 
 final as (

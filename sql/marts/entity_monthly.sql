@@ -1,24 +1,29 @@
 -- Mentions of each entity per crawl month, in the article text and in the reader comments.
 create or replace view entity_monthly as
--- The one place the articles are read: when pages get versions, pick the latest here.
+-- The one place the articles are read. Every version of a page counts, each in its own crawl
+-- month: a month shows what that month's crawl held, re-crawled pages included.
 with article_source as (
     select article_id, crawl_month from article
 ),
 
 source as (
-    select entity_mention.entity_id, entity_mention.article_id, entity_mention.field,
+    select
+        article_entity.entity_id,
+        article_entity.article_mentions,
+        article_entity.comment_mentions,
         article_source.crawl_month
-    from entity_mention
-    inner join article_source on entity_mention.article_id = article_source.article_id
+    from article_entity
+    inner join article_source on article_entity.article_id = article_source.article_id
 ),
 
 counted as (
     select
         entity_id,
         crawl_month,
-        count(*) filter (where field <> 'comment') as article_mentions,
-        count(*) filter (where field = 'comment') as comment_mentions,
-        count(distinct article_id) as articles
+        sum(article_mentions)::bigint as article_mentions,
+        sum(comment_mentions)::bigint as comment_mentions,
+        -- article_entity has one row per article and entity.
+        count(*) as articles
     from source
     group by entity_id, crawl_month
 ),
@@ -39,7 +44,7 @@ final as (
 select * from final
 ;
 
-comment on view entity_monthly is 'Mentions of each entity per crawl month, split into the article text (title and body) and the reader comments.';
+comment on view entity_monthly is 'Mentions of each entity per crawl month, split into the article text (title and body) and the reader comments. A page crawled in two months counts in both: each month shows what its crawl held.';
 comment on column entity_monthly.entity_id is 'The entity (entity.entity_id).';
 comment on column entity_monthly.name is 'Canonical name of the entity.';
 comment on column entity_monthly.type is 'PERSON, ORG or LOC.';

@@ -1,23 +1,28 @@
 -- The entities actually named somewhere, with totals: the entity table holds the whole
 -- gazetteer, most of it never mentioned.
 create or replace view mentioned_entity as
--- The one place the articles are read: when pages get versions, pick the latest here.
+-- The one place the articles are read: each page at its latest version, so that a page
+-- crawled again counts once (a later crawl's version names the one before it).
 with article_source as (
     select article_id, crawl_month from article
+    where article_id not in (
+        select previous_article_id from article where previous_article_id is not null
+    )
 ),
 
 counted as (
     select
-        entity_mention.entity_id,
-        count(*) as mentions,
-        count(*) filter (where entity_mention.field <> 'comment') as article_mentions,
-        count(*) filter (where entity_mention.field = 'comment') as comment_mentions,
-        count(distinct entity_mention.article_id) as articles,
+        article_entity.entity_id,
+        sum(article_entity.article_mentions + article_entity.comment_mentions)::bigint
+            as mentions,
+        sum(article_entity.article_mentions)::bigint as article_mentions,
+        sum(article_entity.comment_mentions)::bigint as comment_mentions,
+        count(*) as articles,
         min(article_source.crawl_month) as first_crawl_month,
         max(article_source.crawl_month) as last_crawl_month
-    from entity_mention
-    inner join article_source on entity_mention.article_id = article_source.article_id
-    group by entity_mention.entity_id
+    from article_entity
+    inner join article_source on article_entity.article_id = article_source.article_id
+    group by article_entity.entity_id
 ),
 
 final as (
@@ -40,7 +45,7 @@ final as (
 select * from final
 ;
 
-comment on view mentioned_entity is 'Entities named at least once, with their totals (the entity table keeps every known entity, mentioned or not, for lookups).';
+comment on view mentioned_entity is 'Entities named at least once, with their totals over the latest version of each page (the entity table keeps every known entity, mentioned or not, for lookups).';
 comment on column mentioned_entity.entity_id is 'The entity (entity.entity_id).';
 comment on column mentioned_entity.name is 'Canonical name.';
 comment on column mentioned_entity.type is 'PERSON, ORG or LOC.';
@@ -49,6 +54,6 @@ comment on column mentioned_entity.source is 'gazetteer or discovered (entity.so
 comment on column mentioned_entity.mentions is 'All mentions: article text and comments.';
 comment on column mentioned_entity.article_mentions is 'Mentions in article titles and bodies.';
 comment on column mentioned_entity.comment_mentions is 'Mentions in reader comments.';
-comment on column mentioned_entity.articles is 'Distinct pages naming it, in text or comments.';
+comment on column mentioned_entity.articles is 'Distinct pages naming it, in text or comments (a page crawled again counts once, at its latest version).';
 comment on column mentioned_entity.first_crawl_month is 'Earliest crawl month of a page naming it; NULL when none has a month.';
 comment on column mentioned_entity.last_crawl_month is 'Latest crawl month of a page naming it; NULL when none has a month.';

@@ -1,9 +1,19 @@
 -- The same comment text posted on several pages or under several names: the signal of
 -- coordinated posting (and of mirror copies of a page; compare pages with stories).
 create or replace view repeated_comment as
--- The one place the articles are read: when pages get versions, pick the latest here.
+-- The one place the articles are read: each page at its latest version, so that the comments
+-- of a page crawled again are not taken for the same text posted twice.
 with article_source as (
-    select article_id, source_path, crawl_month from article
+    select
+        article.article_id,
+        article.source_path,
+        article.crawl_month,
+        coalesce(article_story.story_id::varchar, article.article_id) as story_key
+    from article
+    left join article_story on article.article_id = article_story.article_id
+    where article.article_id not in (
+        select previous_article_id from article where previous_article_id is not null
+    )
 ),
 
 source as (
@@ -14,41 +24,52 @@ source as (
         comment.body,
         article_source.source_path,
         article_source.crawl_month,
-        coalesce(article_story.story_id::varchar, comment.article_id) as story_key,
-        -- Case, punctuation and spacing do not make a comment different.
-        trim(regexp_replace(lower(comment.body), '[^[:alnum:]]+', ' ', 'g')) as normalised_text
+        article_source.story_key,
+        -- Case, punctuation and spacing do not make a comment different (computed at load).
+        comment.normalised_text
     from comment
     inner join article_source on comment.article_id = article_source.article_id
-    left join article_story on comment.article_id = article_story.article_id
+    where length(comment.normalised_text) >= 20
+),
+
+-- A text posted once is on one page under one name. The others get a number, so that the
+-- distinct counts below group on it and the page, not on the long text and the page.
+repeated_text as (
+    select normalised_text, row_number() over () as text_id
+    from source
+    group by normalised_text
+    having count(*) >= 2
 ),
 
 grouped as (
     select
-        normalised_text,
+        repeated_text.text_id,
         count(*) as occurrences,
-        count(distinct article_id) as pages,
-        count(distinct story_key) as stories,
-        count(distinct author) as names,
-        count(*) filter (where author is null) as without_author,
-        string_agg(distinct author, ', ' order by author) as name_list,
-        min(crawl_month) as first_crawl_month,
-        max(crawl_month) as last_crawl_month,
-        arg_min(body, source_path || '/' || comment_id) as example_text
+        count(distinct source.article_id) as pages,
+        count(distinct source.story_key) as stories,
+        count(distinct source.author) as names,
+        count(*) filter (where source.author is null) as without_author,
+        string_agg(distinct source.author, ', ' order by source.author) as name_list,
+        min(source.crawl_month) as first_crawl_month,
+        max(source.crawl_month) as last_crawl_month,
+        arg_min(source.body, source.source_path || '/' || source.comment_id) as example_text
     from source
-    where length(normalised_text) >= 20
-    group by normalised_text
+    inner join repeated_text on source.normalised_text = repeated_text.normalised_text
+    group by repeated_text.text_id
 ),
 
 final as (
-    select * from grouped
-    where pages >= 2 or names >= 2
+    select repeated_text.normalised_text, grouped.* exclude (text_id)
+    from grouped
+    inner join repeated_text on grouped.text_id = repeated_text.text_id
+    where grouped.pages >= 2 or grouped.names >= 2
 )
 
 select * from final
 ;
 
-comment on view repeated_comment is 'Comment texts posted more than once on different pages or under different names (compared in lower case, ignoring punctuation and spacing; texts under 20 characters left out, e.g. +1 or thanks). Copies of a page on mirror sites repeat its comments too: stories counts the distinct stories, so that stories > 1 means the text was posted under different articles.';
-comment on column repeated_comment.normalised_text is 'The text as compared: lower case, each run of characters that are not letters or digits made one space.';
+comment on view repeated_comment is 'Comment texts posted more than once on different pages or under different names (compared in lower case, ignoring punctuation and spacing; texts under 20 characters left out, e.g. +1 or thanks). Copies of a page on mirror sites repeat its comments too: stories counts the distinct stories, so that stories > 1 means the text was posted under different articles. A page crawled again counts at its latest version.';
+comment on column repeated_comment.normalised_text is 'The text as compared (comment.normalised_text): lower case, each run of characters other than the ASCII letters and digits made one space.';
 comment on column repeated_comment.occurrences is 'Comments with this text.';
 comment on column repeated_comment.pages is 'Distinct pages (articles) it was posted on.';
 comment on column repeated_comment.stories is 'Distinct stories it was posted under (see story): mirror copies and re-crawls of one article count once.';

@@ -1,6 +1,7 @@
 -- One row per story: an article and its copies on mirror sites and in later crawls.
 create or replace view story as
--- The one place the articles are read: when pages get versions, pick the latest here.
+-- The one place the articles are read. Every version of a page counts: a re-crawl is a copy of
+-- its story like a mirror's.
 with source as (
     select
         article_story.story_id,
