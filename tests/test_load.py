@@ -165,3 +165,13 @@ def test_a_write_ahead_log_beside_the_published_file_stops_the_run(warehouse: Pa
 
     assert warehouse.read_bytes() == published
     assert list(warehouse.parent.glob(".*.building*")) == []
+
+
+def test_the_writer_s_memory_is_bounded_whatever_the_crawl(tmp_path: Path):
+    # DuckDB's default limit (80 % of the machine's memory) let its buffer pool keep every
+    # block a run wrote: the run's memory grew with the crawl.
+    writer = Writer.open(tmp_path / "news.duckdb")
+    limit = writer._con.execute("select current_setting('memory_limit')").fetchone()
+    writer.close()
+
+    assert limit == ("244.1 MiB",)
