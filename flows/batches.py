@@ -6,9 +6,10 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import polars as pl
+from prefect.utilities.annotations import quote
 
 from flows import entities, extract, parse, quality, schema
 from flows.load import Candidate
@@ -45,11 +46,15 @@ def batch_stages(
     """Parse and extract on the local process pool as each batch comes, or on Dask; with no
     page to parse, no Dask cluster is started or called."""
 
+    # quote: Prefect would otherwise walk (and copy) the gazetteer's 41,009 surface forms and
+    # word sets for every task run, to look for futures in them: seconds a batch. (Not on
+    # Dask, where a quoted parameter reaches the task still wrapped.)
     def in_flow(pool: Executor | None) -> Callable[[pl.DataFrame], PendingBatch]:
         def start(batch: pl.DataFrame) -> PendingBatch:
             return PendingBatch(
                 lambda: parse_task(batch, pool, settings.parse_timeout),
-                lambda parsed: entities_task(parsed, gazetteer),
+                # The task receives the gazetteer itself: quote is unwrapped on the way in.
+                lambda parsed: entities_task(parsed, cast(entities.Gazetteer, quote(gazetteer))),
             )
 
         return start

@@ -1,14 +1,15 @@
 """Find named people, organisations and places in titles, bodies and comments."""
 
-import bisect
 import csv
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
+import numpy as np
 import polars as pl
+from ahocorasick_rs import BytesAhoCorasick, MatchKind
 
 from flows.schema import conform
 
@@ -48,29 +49,42 @@ class Gazetteer:
     # `Nasser` the president): not matched when another name follows (`Vladimir Rogov`).
     loose: frozenset[str] = frozenset()
 
+    @property
+    def matcher(self) -> "SurfaceMatcher":
+        """The automaton of every surface form: built once per process, not once per batch."""
+        return _matcher_of(self.surfaces)
+
     @cached_property
-    def patterns(self) -> tuple[list[str], list[int]]:
-        """The surface forms longest first, with their negated byte lengths (the sort key):
-        sorted once per run, not once per batch."""
-        ordered = sorted(self.entity_of_surface, key=_longest_first)
-        return ordered, [-len(pattern.encode()) for pattern in ordered]
-
-    def patterns_with(self, owner: dict[str, str]) -> list[str]:
-        """The surface forms of `owner` (the gazetteer's and a batch's own) longest first."""
-        ordered, keys = self.patterns
-        extra = [pattern for pattern in owner if pattern not in self.entity_of_surface]
-        if not extra:
-            return ordered
-        patterns, keys = list(ordered), list(keys)
-        for pattern in sorted(extra, key=_longest_first):
-            at = bisect.bisect_right(keys, -len(pattern.encode()))
-            keys.insert(at, -len(pattern.encode()))
-            patterns.insert(at, pattern)
-        return patterns
+    def surfaces(self) -> tuple[str, ...]:
+        return tuple(self.entity_of_surface)
 
 
-def _longest_first(pattern: str) -> tuple[int, str]:
-    return (-len(pattern.encode()), pattern)
+class SurfaceMatcher:
+    """Leftmost-longest matching of a fixed list of surface forms over UTF-8 bytes."""
+
+    def __init__(self, surfaces: Iterable[str]) -> None:
+        self.names = list(surfaces)
+        self.surfaces = pl.Series("surface", self.names, dtype=pl.String())
+        self.members = frozenset(self.names)
+        encoded = [surface.encode() for surface in self.names]
+        # The haystack joins texts with NUL: a surface holding one could match across two.
+        if any(b"\0" in surface for surface in encoded):
+            raise ValueError("a surface form holds a NUL character")
+        self._automaton = BytesAhoCorasick(encoded, matchkind=MatchKind.LeftmostLongest)
+
+    def find(self, haystack: bytes, offset: int = 0) -> np.ndarray:
+        """(surface index, byte start, byte end) of each match, one row per match, in order."""
+        found = self._automaton.find_matches_as_indexes(haystack)
+        matches = np.array(found, dtype=np.int64).reshape(-1, 3)
+        matches[:, 1:] += offset
+        return matches
+
+
+# An automaton cannot be pickled, and Dask pickles the gazetteer into every task: each
+# process keeps the automaton of the gazetteer it last saw instead.
+@lru_cache(maxsize=2)
+def _matcher_of(surfaces: tuple[str, ...]) -> SurfaceMatcher:
+    return SurfaceMatcher(surfaces)
 
 
 @dataclass(frozen=True)
@@ -213,10 +227,8 @@ def find_mentions(texts: pl.DataFrame, gazetteer: Gazetteer) -> pl.DataFrame:
     """Gazetteer mentions only: every surface form in `texts` as a whole word; where matches
     overlap the longest wins (`Greater Idlib` over `Idlib`). Offsets are in characters."""
     owner = gazetteer.entity_of_surface
-    texts = texts.rechunk()
-    patterns = gazetteer.patterns[0]
     spans = match_spans(
-        texts, owner, gazetteer.loose, gazetteer.common_words, patterns
+        texts, owner, gazetteer.matcher, gazetteer.loose, gazetteer.common_words
     ).with_columns(entity_id=pl.col("surface").replace_strict(owner, return_dtype=pl.String))
     return _mentions(texts, spans, pl.lit("gazetteer"))
 
@@ -241,8 +253,7 @@ def extract_entities(texts: pl.DataFrame, gazetteer: Gazetteer) -> Extraction:
             discovered.append(last)
             loose.add(last)
     owner.update((name, "") for name in found.candidate_names if name not in owner)
-    patterns = gazetteer.patterns_with(owner)
-    spans = match_spans(texts, owner, frozenset(loose), ordinary, patterns).with_columns(
+    spans = match_spans(texts, owner, gazetteer.matcher, frozenset(loose), ordinary).with_columns(
         entity_id=pl.col("surface").replace_strict(owner, return_dtype=pl.String)
     )
     named = spans.filter(pl.col("entity_id") != "")
@@ -261,35 +272,20 @@ def extract_entities(texts: pl.DataFrame, gazetteer: Gazetteer) -> Extraction:
 def match_spans(
     texts: pl.DataFrame,
     owner: dict[str, str],
+    known: SurfaceMatcher,
     loose: frozenset[str] = frozenset(),
     ordinary: frozenset[str] = frozenset(),
-    patterns: list[str] | None = None,
 ) -> pl.DataFrame:
     """Whole-word, longest-leftmost matches of the surface forms in `owner`: one row per
-    match with the text's row number (`idx`), character offsets and the surface. A `loose`
-    surface followed by another capitalised name that is not an `ordinary` word (`Vladimir
-    Rogov`, `Nasser Kanaani`) or by a hyphen and a digit (`Samad-3`) is part of something else
-    and not matched, except in titles, where every word is capitalised."""
-    # Leftmost-first Aho-Corasick with the longest patterns first is leftmost-longest.
-    # `patterns`: the keys of `owner` in that order, when the caller has them sorted.
-    if patterns is None:
-        patterns = sorted(owner, key=_longest_first)
-    if not patterns or texts.is_empty():
+    match with the text's row number (`idx`), character offsets and the surface. `known`
+    matches most of them (the gazetteer's); the rest (a batch's own names) get an automaton
+    of their own. A `loose` surface followed by another capitalised name that is not an
+    `ordinary` word (`Vladimir Rogov`, `Nasser Kanaani`) or by a hyphen and a digit
+    (`Samad-3`) is part of something else and not matched, except in titles, where every word
+    is capitalised."""
+    if not owner or texts.is_empty():
         return pl.DataFrame(schema=SPAN_SCHEMA)
-    hits = (
-        texts.with_row_index("idx")
-        .select(
-            "idx",
-            "text",
-            title=pl.col("field") == "title",
-            ascii=pl.col("text").str.len_bytes() == pl.col("text").str.len_chars(),
-            byte_start=pl.col("text").str.find_many(patterns, leftmost=True),
-            surface=pl.col("text").str.extract_many(patterns, leftmost=True),
-        )
-        .filter(pl.col("surface").list.len() > 0)
-        .explode("byte_start", "surface")
-        .with_columns(pl.col("byte_start").cast(pl.Int64))
-    )
+    hits = _hits(texts, known, [surface for surface in owner if surface not in known.members])
     text_bytes = pl.col("text").cast(pl.Binary)
     byte_end = pl.col("byte_start") + pl.col("surface").str.len_bytes()
     checked = hits.filter(
@@ -313,6 +309,122 @@ def match_spans(
         .cast(SPAN_SCHEMA)
         .sort("idx", "char_start")
     )
+
+
+def _hits(texts: pl.DataFrame, known: SurfaceMatcher, others: list[str]) -> pl.DataFrame:
+    """Leftmost-longest matches of the surfaces of `known` and `others` together, in every
+    text: its row number (`idx`), text, whether it is a title or ASCII, the match's byte start
+    and its surface."""
+    lengths = texts["text"].str.len_bytes().cast(pl.Int64).to_numpy()
+    # One haystack for the batch, one call: the texts joined by NUL, which no surface holds.
+    haystack = "\0".join(texts["text"].to_list()).encode()
+    text_starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
+    matches = known.find(haystack)
+    if others:
+        extra = SurfaceMatcher(others)
+        starts, surfaces = _leftmost_longest(
+            haystack, text_starts, [(known, matches), (extra, extra.find(haystack))]
+        )
+    else:
+        starts, surfaces = matches[:, 1], known.surfaces.gather(matches[:, 0])
+    idx = np.searchsorted(text_starts, starts, side="right") - 1
+    about = texts.select(
+        "text",
+        title=pl.col("field") == "title",
+        ascii=pl.col("text").str.len_bytes() == pl.col("text").str.len_chars(),
+    )
+    return about[idx].select(
+        pl.Series("idx", idx, dtype=pl.UInt32()),
+        pl.all(),
+        pl.Series("byte_start", starts - text_starts[idx], dtype=pl.Int64()),
+        surfaces.alias("surface"),
+    )
+
+
+def _leftmost_longest(
+    haystack: bytes, text_starts: np.ndarray, found: list[tuple[SurfaceMatcher, np.ndarray]]
+) -> tuple[np.ndarray, pl.Series]:
+    """The start and surface of the leftmost-longest matches of two matchers' surfaces
+    together, from each one's own matches. Where no match of one overlaps a match of the
+    other, they are the union, less the matches inside another; the texts where some overlap
+    are stepped through again."""
+    (known, first), (extra, second) = found
+    # A match inside one of the other's that starts no later loses to it, whatever is around.
+    kept = [~_inside(first, second), ~_inside(second, first)]
+    first_kept, second_kept = first[kept[0]], second[kept[1]]
+    # The kept match of `first` that starts last before each kept match of `second` ends:
+    # matches of one matcher never overlap, so if it ends before the other starts, none
+    # overlaps it. (-1, no match before, reads the 0 appended.)
+    before = np.searchsorted(first_kept[:, 1], second_kept[:, 2], side="left") - 1
+    overlapping = np.append(first_kept[:, 2], 0)[before] > second_kept[:, 1]
+    text_of = [
+        np.searchsorted(text_starts, matches[:, 1], side="right") - 1 for _, matches in found
+    ]
+    clashing = np.unique(
+        np.searchsorted(text_starts, second_kept[overlapping, 1], side="right") - 1
+    )
+    clean = [keep & ~np.isin(texts, clashing) for keep, texts in zip(kept, text_of, strict=True)]
+    starts = [first[clean[0], 1], second[clean[1], 1]]
+    surfaces = [
+        known.surfaces.gather(first[clean[0], 0]),
+        extra.surfaces.gather(second[clean[1], 0]),
+    ]
+    text_ends = np.append(text_starts[1:] - 1, len(haystack))
+    stepped = [
+        match
+        for text in clashing
+        for match in _step_through(
+            haystack[text_starts[text] : text_ends[text]],
+            int(text_starts[text]),
+            [
+                # A text's matches are a slice: matches come in the haystack's order.
+                (matcher, matches[np.searchsorted(texts, text) : np.searchsorted(texts, text + 1)])
+                for (matcher, matches), texts in zip(found, text_of, strict=True)
+            ],
+        )
+    ]
+    starts.append(np.array([start for start, _ in stepped], dtype=np.int64))
+    surfaces.append(pl.Series([surface for _, surface in stepped], dtype=pl.String()))
+    order = np.argsort(np.concatenate(starts), kind="stable")
+    return np.concatenate(starts)[order], pl.concat(surfaces).gather(order)
+
+
+def _inside(matches: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Whether each match lies inside one of `others` that starts at or before it."""
+    at = np.searchsorted(others[:, 1], matches[:, 1], side="right") - 1
+    return np.append(others[:, 2], -1)[at] >= matches[:, 2]
+
+
+def _step_through(
+    text: bytes, offset: int, streams: list[tuple[SurfaceMatcher, np.ndarray]]
+) -> list[tuple[int, str]]:
+    """Leftmost-longest matches of all matchers' surfaces in `text` (at `offset` in the
+    haystack), from each matcher's own (surface index, start, end): at each step the leftmost,
+    then longest, next match of any. A matcher's own matches stay valid from a position unless
+    one of them straddles it; then it is asked again from there."""
+    matches = [stream.tolist() for _, stream in streams]
+    heads = [0] * len(streams)
+    position = offset
+    chosen: list[tuple[int, str]] = []
+    while True:
+        nexts = []
+        for k, (matcher, _) in enumerate(streams):
+            head = heads[k]
+            while head < len(matches[k]) and matches[k][head][1] < position:
+                if matches[k][head][2] > position:
+                    again = matcher.find(text[position - offset :], offset=position)
+                    matches[k], head = again.tolist(), 0
+                    break
+                head += 1
+            heads[k] = head
+            if head < len(matches[k]):
+                surface, start, end = matches[k][head]
+                nexts.append((start, start - end, k, surface))
+        if not nexts:
+            return chosen
+        start, minus_length, k, surface = min(nexts)
+        chosen.append((start, streams[k][0].names[surface]))
+        position = start - minus_length
 
 
 def _without_parts_of_longer_names(

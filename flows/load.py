@@ -30,6 +30,12 @@ class RunCounts:
     kind: str = "ingest"
 
 
+# DuckDB's default limit is 80 % of the machine's memory, and below it the buffer pool keeps
+# every block the run wrote: the writer's memory grew with the crawl. Joins and sorts over
+# the limit spill to the temporary directory beside the file.
+WRITER_MEMORY = "256MB"
+
+
 class Writer:
     """The run's one connection to the next version: every read and write of the run goes
     through it, and it is checkpointed once, when the run is recorded.
@@ -46,7 +52,9 @@ class Writer:
     def open(cls, path: Path) -> "Writer":
         """Attach the file at `path` (created when missing) and upgrade it to the current
         schema."""
-        con = duckdb.connect()
+        con = duckdb.connect(
+            config={"memory_limit": WRITER_MEMORY, "temp_directory": f"{path}.spill"}
+        )
         try:
             quoted = str(path).replace("'", "''")
             con.execute(f"attach '{quoted}' as warehouse (storage_version '{STORAGE_VERSION}')")

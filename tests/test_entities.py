@@ -1,19 +1,24 @@
 """Tests for flows.entities: the gazetteer and the whole-word, longest-match mention finder."""
 
 import csv
+import pickle
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from flows.entities import (
     ENTITY_TYPES,
     GAZETTEER,
     Gazetteer,
+    SurfaceMatcher,
     extract_entities,
     find_mentions,
     load_gazetteer,
+    match_spans,
     text_fields,
 )
 from flows.parse import parse_pages
@@ -501,15 +506,37 @@ def test_demonyms_and_everyday_capitals_are_not_entities(gazetteer: Gazetteer, b
     ).is_empty()
 
 
-def test_patterns_are_sorted_once_and_a_batch_s_names_merged_longest_first(gazetteer):
-    owner = dict(gazetteer.entity_of_surface) | {"Zyx Qwerty Longname Of Nowhere": "z", "Qq": "q"}
+def test_the_gazetteer_automaton_is_built_once_per_process(gazetteer: Gazetteer) -> None:
+    # Dask pickles the gazetteer into every task; the copy must not build it again.
+    copy = pickle.loads(pickle.dumps(gazetteer))
 
-    patterns = gazetteer.patterns_with(owner)
+    assert gazetteer.matcher is gazetteer.matcher
+    assert copy.matcher is gazetteer.matcher
 
-    lengths = [len(pattern.encode()) for pattern in patterns]
-    assert sorted(patterns) == sorted(owner)
-    assert lengths == sorted(lengths, reverse=True)
-    assert gazetteer.patterns_with(gazetteer.entity_of_surface) is gazetteer.patterns[0]
+
+# Few letters, many spaces: surfaces overlap each other often, and as whole words.
+SURFACES = st.text(alphabet="ab é-", min_size=1, max_size=5)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    known=st.lists(SURFACES, max_size=10, unique=True),
+    batch=st.lists(SURFACES, min_size=1, max_size=10, unique=True),
+    texts=st.lists(st.text(alphabet="ab é-\n", max_size=40), min_size=1, max_size=3),
+)
+# `a b` (the batch's) starts first and cuts `b a` short; the gazetteer's `b c` hid `c d`.
+@example(known=["b a"], batch=["a b"], texts=["a b a"])
+@example(known=["b c", "c d"], batch=["a b"], texts=["a b c d"])
+def test_a_batch_s_own_names_match_as_if_in_one_automaton_with_the_gazetteer_s(
+    known: list[str], batch: list[str], texts: list[str]
+) -> None:
+    owner = dict.fromkeys(known + batch, "e")
+    frame = pl.DataFrame({"field": "body", "text": texts})
+
+    in_two = match_spans(frame, owner, SurfaceMatcher(known))
+    in_one = match_spans(frame, owner, SurfaceMatcher(owner))
+
+    assert_frame_equal(in_two, in_one)
 
 
 def test_discovered_entity_ids_are_unique_and_stable_in_any_script(gazetteer: Gazetteer) -> None:

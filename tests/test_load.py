@@ -292,3 +292,13 @@ def test_the_normalised_text_of_a_load_is_that_of_the_upgrade_for_every_characte
 
     differing = texts.filter(by_polars != by_duckdb)["body"].to_list()
     assert differing == []
+
+
+def test_the_writer_s_memory_is_bounded_whatever_the_crawl(tmp_path: Path):
+    # DuckDB's default limit (80 % of the machine's memory) let its buffer pool keep every
+    # block a run wrote: the run's memory grew with the crawl.
+    writer = Writer.open(tmp_path / "news.duckdb")
+    limit = writer._con.execute("select current_setting('memory_limit')").fetchone()
+    writer.close()
+
+    assert limit == ("244.1 MiB",)
