@@ -52,8 +52,6 @@ _FUNCTION = r"(?i)(?-u:\b)(?:" + "|".join(_FUNCTION_WORDS) + r")(?-u:\b)"
 # Readers write to each other, in the first and second person, loosely; reporters do not.
 _FIRST_PERSON = r"(?i)(?-u:\b)(?:i|me|my|we|us|our)(?-u:\b)"
 _SECOND_PERSON = r"(?i)(?-u:\b)(?:you|your)(?-u:\b)"
-# Words of a reader answering, rare in reports.
-_READER_WORDS = r"(?i)(?-u:\b)(?:lol|yes|no|thanks|agree|think|hope|guess)(?-u:\b)"
 _PATTERNS = {
     "month": r"(?i)(?-u:\b)(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*",
     "num_date": r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b",
@@ -219,46 +217,6 @@ def _page_measures() -> list[pl.Expr]:
     ]
 
 
-def _relative_measures() -> list[pl.Expr]:
-    """How each line differs from the lines before it on its page: its spacing against the
-    page's usual spacing (comments often follow the article after a wider gap) and the line
-    above's, its length against the longest line above (a mirror's one-line article, then
-    short comments), its indent against the line above's (replies)."""
-    page, position = pl.col("page"), pl.col("position")
-    usual_gap = pl.col("gap_n").filter(position.is_between(1, 10)).median().over(page)
-    longest_above = _shifted(pl.col("n_chars").cum_max().over(page), -1)
-    return [
-        (pl.col("gap_n") - usual_gap).round().alias("gap_vs_usual"),
-        (pl.col("gap_n") - _shifted(pl.col("gap_n"), -1)).alias("gap_change"),
-        (4 * pl.col("n_chars") / longest_above).round().alias("vs_longest"),
-        (pl.col("n_indent") - _shifted(pl.col("n_indent"), -1)).alias("indent_change"),
-    ]
-
-
-def _informal() -> pl.Expr:
-    """How many signs of a reader writing (rather than a reporter) a line shows."""
-    sample = pl.col("sample")
-    signs = [
-        pl.col("first_char").str.contains(r"^\p{Ll}"),
-        pl.col("n_pron1") > 0,
-        pl.col("n_pron2") > 0,
-        sample.str.contains(r"[!?]"),
-        sample.str.contains(_PATTERNS["ellipsis"]),
-        sample.str.contains(_PATTERNS["tight_punct"]),
-        sample.str.contains(_READER_WORDS),
-    ]
-    return pl.sum_horizontal(*(sign.cast(pl.Int32) for sign in signs)).alias("n_informal")
-
-
-def _window_measures() -> list[pl.Expr]:
-    """Signs of readers writing in the three lines above, and in this line and the two below:
-    where the article ends and comments without any chrome begin, the count jumps."""
-    informal = pl.col("n_informal")
-    above = pl.sum_horizontal(_shifted(informal, -k).fill_null(0) for k in (1, 2, 3))
-    below = pl.sum_horizontal(_shifted(informal, k).fill_null(0) for k in (0, 1, 2))
-    return [above.alias("informal_above"), below.alias("informal_below")]
-
-
 def _page_columns() -> list[pl.Expr]:
     """Attributes of each line in its page."""
     position = pl.col("position")
@@ -275,18 +233,6 @@ def _page_columns() -> list[pl.Expr]:
         _flag("after_section", pl.col("section_above") == 1),
         _flag("recurs", pl.col("is_recurring")),
         _flag("repeats_first", (position > 0) & (pl.col("line") == pl.col("first_line"))),
-        _bucket("gap_vs_usual", pl.col("gap_vs_usual"), (-1, 0, 1)),
-        _bucket("gap_change", pl.col("gap_change"), (-1, 0)),
-        _bucket("vs_longest", pl.col("vs_longest"), (0, 1, 2, 3)),
-        _bucket("indent_change", pl.col("indent_change"), (-1, 0)),
-        _bucket("informal", pl.col("n_informal"), (0, 1, 2)),
-        _bucket("informal_above", pl.col("informal_above"), (0, 1, 2, 4)),
-        _bucket("informal_below", pl.col("informal_below"), (0, 1, 2, 4)),
-        _bucket(
-            "informal_shift",
-            pl.col("informal_below") - pl.col("informal_above"),
-            (-3, -1, 0, 2),
-        ),
         _flag("-1:edge", position == 0),
         _flag("1:edge", position == pl.col("count") - 1),
     ]
@@ -295,8 +241,7 @@ def _page_columns() -> list[pl.Expr]:
 _OWN_NAMES = (
     "len words first last indent caps func w0 w-1 cue_line pron1 pron2 shouting upper "
     "name_like gap gap_after pos rel_len authorish_above authorish_below chrome "
-    "after_section recurs repeats_first -1:edge 1:edge gap_vs_usual gap_change vs_longest "
-    "indent_change informal informal_above informal_below informal_shift"
+    "after_section recurs repeats_first -1:edge 1:edge"
 )
 _OWN = [*_OWN_NAMES.split(), *_PATTERNS]
 
@@ -315,8 +260,6 @@ def line_features(lines: pl.DataFrame) -> list[list[str]]:
         .with_columns(_line_measures())
         .with_columns(_name_like())
         .with_columns(_page_measures())
-        .with_columns(*_relative_measures(), _informal())
-        .with_columns(_window_measures())
         .with_columns(*_line_columns(), *_page_columns())
         # One tab-joined string per line: far cheaper to hand to Python than a list column.
         .select(pl.concat_str([*_OWN, *neighbours], separator="\t", ignore_nulls=True))
