@@ -115,7 +115,9 @@ class Writer:
             "candidate_mention": empty("candidate_mention") if candidate is None else candidate,
         }
         statements = [
-            *_inserts(*staged),
+            *_inserts("page", "article"),
+            sql("load/comment"),
+            *_inserts("entity_mention", "candidate_mention"),
             sql("load/article_entity"),
             sql("load/article_entity_pair"),
             sql("load/previous_article"),
@@ -363,24 +365,10 @@ class Candidate:
         self.file.discard()
 
 
-def normalised_text(body: pl.Expr) -> pl.Expr:
-    """A comment's text as repeated_comment compares it: lower case, each run of characters
-    other than the ASCII letters and digits made one space, trimmed."""
-    # DuckDB's expression, which migration 006 used for the comments loaded before:
-    # trim(regexp_replace(lower(body), '[^[:alnum:]]+', ' ', 'g')). Both engines' [:alnum:] is
-    # ASCII only; they differ in one lower case only, the dotted capital I (DuckDB: i, polars:
-    # i and a combining dot), made a plain I first so that old and new rows compare equal.
-    return (
-        body.str.replace_all("\u0130", "I", literal=True)
-        .str.to_lowercase()
-        .str.replace_all("[^[:alnum:]]+", " ")
-        .str.strip_chars(" ")
-    )
-
-
 def with_mart_columns(comment: pl.DataFrame, mention: pl.DataFrame) -> pl.DataFrame:
-    """`comment` with the columns computed at load for the marts: the normalised text, and
-    how many distinct entities each comment names (of `mention`, the batch's mentions)."""
+    """`comment` with the columns computed at load for the marts: how many distinct entities
+    each comment names (of `mention`, the batch's mentions), and its normalised text, left
+    empty here for the insert to compute (sql/load/comment.sql)."""
     named = (
         mention.filter(pl.col("comment_id").is_not_null())
         .group_by("comment_id")
@@ -388,10 +376,7 @@ def with_mart_columns(comment: pl.DataFrame, mention: pl.DataFrame) -> pl.DataFr
     )
     return (
         comment.join(named, on="comment_id", how="left")
-        .with_columns(
-            normalised_text=normalised_text(pl.col("body")),
-            entities_named=pl.col("named").fill_null(0),
-        )
+        .with_columns(entities_named=pl.col("named").fill_null(0), normalised_text=pl.lit(None))
         .drop("named")
     )
 

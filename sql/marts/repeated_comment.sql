@@ -69,7 +69,7 @@ select * from final
 ;
 
 comment on view repeated_comment is 'Comment texts posted more than once on different pages or under different names (compared in lower case, ignoring punctuation and spacing; texts under 20 characters left out, e.g. +1 or thanks). Copies of a page on mirror sites repeat its comments too: stories counts the distinct stories, so that stories > 1 means the text was posted under different articles. A page crawled again counts at its latest version.';
-comment on column repeated_comment.normalised_text is 'The text as compared (comment.normalised_text): lower case, each run of characters other than the ASCII letters and digits made one space.';
+comment on column repeated_comment.normalised_text is 'The text as compared (comment.normalised_text): lower case, each run of characters other than letters and digits (of any script) made one space.';
 comment on column repeated_comment.occurrences is 'Comments with this text.';
 comment on column repeated_comment.pages is 'Distinct pages (articles) it was posted on.';
 comment on column repeated_comment.stories is 'Distinct stories it was posted under (see story): mirror copies and re-crawls of one article count once.';

@@ -10,7 +10,8 @@ alter table comment alter column normalised_text drop default;
 alter table comment add column entities_named integer default 0;
 alter table comment alter column entities_named set not null;
 alter table comment alter column entities_named drop default;
-update comment set normalised_text = trim(regexp_replace(lower(body), '[^[:alnum:]]+', ' ', 'g'));
+-- As sql/load/comment.sql computes it.
+update comment set normalised_text = trim(regexp_replace(lower(body), '[^\pL\pN]+', ' ', 'g'));
 update comment set entities_named = named.entities
 from (
     select comment_id, count(distinct entity_id) as entities

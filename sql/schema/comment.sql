@@ -22,5 +22,5 @@ comment on column comment.depth is 'Reply depth: 0 for a top-level comment, 1 fo
 comment on column comment.parent_comment_id is 'The comment this one replies to; NULL for top-level comments.';
 comment on column comment.body is 'Comment text, paragraphs separated by a blank line.';
 comment on column comment.dq_flags is 'Data-quality rules this comment breaks (column:rule, comma-separated), e.g. an empty text; NULL when it breaks none. Such a comment is kept, and its page loaded: see dq_result for the rule.';
-comment on column comment.normalised_text is 'The text as repeated_comment compares it: lower case, each run of characters other than the ASCII letters and digits made one space, trimmed.';
+comment on column comment.normalised_text is 'The text as repeated_comment compares it: lower case, each run of characters other than letters and digits (of any script) made one space, trimmed.';
 comment on column comment.entities_named is 'Distinct entities the comment names (its rows in entity_mention); 0 when none.';
