@@ -72,12 +72,10 @@ class SurfaceMatcher:
             raise ValueError("a surface form holds a NUL character")
         self._automaton = BytesAhoCorasick(encoded, matchkind=MatchKind.LeftmostLongest)
 
-    def find(self, haystack: bytes, offset: int = 0) -> np.ndarray:
+    def find(self, haystack: bytes) -> np.ndarray:
         """(surface index, byte start, byte end) of each match, one row per match, in order."""
         found = self._automaton.find_matches_as_indexes(haystack)
-        matches = np.array(found, dtype=np.int64).reshape(-1, 3)
-        matches[:, 1:] += offset
-        return matches
+        return np.array(found, dtype=np.int64).reshape(-1, 3)
 
 
 # An automaton cannot be pickled, and Dask pickles the gazetteer into every task: each
@@ -278,11 +276,11 @@ def match_spans(
 ) -> pl.DataFrame:
     """Whole-word, longest-leftmost matches of the surface forms in `owner`: one row per
     match with the text's row number (`idx`), character offsets and the surface. `known`
-    matches most of them (the gazetteer's); the rest (a batch's own names) get an automaton
-    of their own. A `loose` surface followed by another capitalised name that is not an
-    `ordinary` word (`Vladimir Rogov`, `Nasser Kanaani`) or by a hyphen and a digit
-    (`Samad-3`) is part of something else and not matched, except in titles, where every word
-    is capitalised."""
+    matches most of them (the gazetteer's, its automaton kept for the run); with the rest (a
+    batch's own names) they are matched by an automaton of the batch. A `loose` surface
+    followed by another capitalised name that is not an `ordinary` word (`Vladimir Rogov`,
+    `Nasser Kanaani`) or by a hyphen and a digit (`Samad-3`) is part of something else and not
+    matched, except in titles, where every word is capitalised."""
     if not owner or texts.is_empty():
         return pl.DataFrame(schema=SPAN_SCHEMA)
     hits = _hits(texts, known, [surface for surface in owner if surface not in known.members])
@@ -315,18 +313,15 @@ def _hits(texts: pl.DataFrame, known: SurfaceMatcher, others: list[str]) -> pl.D
     """Leftmost-longest matches of the surfaces of `known` and `others` together, in every
     text: its row number (`idx`), text, whether it is a title or ASCII, the match's byte start
     and its surface."""
+    # A batch's own names join the gazetteer's in an automaton of the batch: building one of
+    # 41,009 surfaces takes 0.07 s, a few seconds over a 100k-page run.
+    matcher = SurfaceMatcher([*known.names, *others]) if others else known
     lengths = texts["text"].str.len_bytes().cast(pl.Int64).to_numpy()
     # One haystack for the batch, one call: the texts joined by NUL, which no surface holds.
     haystack = "\0".join(texts["text"].to_list()).encode()
     text_starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
-    matches = known.find(haystack)
-    if others:
-        extra = SurfaceMatcher(others)
-        starts, surfaces = _leftmost_longest(
-            haystack, text_starts, [(known, matches), (extra, extra.find(haystack))]
-        )
-    else:
-        starts, surfaces = matches[:, 1], known.surfaces.gather(matches[:, 0])
+    matches = matcher.find(haystack)
+    starts = matches[:, 1]
     idx = np.searchsorted(text_starts, starts, side="right") - 1
     about = texts.select(
         "text",
@@ -337,94 +332,8 @@ def _hits(texts: pl.DataFrame, known: SurfaceMatcher, others: list[str]) -> pl.D
         pl.Series("idx", idx, dtype=pl.UInt32()),
         pl.all(),
         pl.Series("byte_start", starts - text_starts[idx], dtype=pl.Int64()),
-        surfaces.alias("surface"),
+        matcher.surfaces.gather(matches[:, 0]).alias("surface"),
     )
-
-
-def _leftmost_longest(
-    haystack: bytes, text_starts: np.ndarray, found: list[tuple[SurfaceMatcher, np.ndarray]]
-) -> tuple[np.ndarray, pl.Series]:
-    """The start and surface of the leftmost-longest matches of two matchers' surfaces
-    together, from each one's own matches. Where no match of one overlaps a match of the
-    other, they are the union, less the matches inside another; the texts where some overlap
-    are stepped through again."""
-    (known, first), (extra, second) = found
-    # A match inside one of the other's that starts no later loses to it, whatever is around.
-    kept = [~_inside(first, second), ~_inside(second, first)]
-    first_kept, second_kept = first[kept[0]], second[kept[1]]
-    # The kept match of `first` that starts last before each kept match of `second` ends:
-    # matches of one matcher never overlap, so if it ends before the other starts, none
-    # overlaps it. (-1, no match before, reads the 0 appended.)
-    before = np.searchsorted(first_kept[:, 1], second_kept[:, 2], side="left") - 1
-    overlapping = np.append(first_kept[:, 2], 0)[before] > second_kept[:, 1]
-    text_of = [
-        np.searchsorted(text_starts, matches[:, 1], side="right") - 1 for _, matches in found
-    ]
-    clashing = np.unique(
-        np.searchsorted(text_starts, second_kept[overlapping, 1], side="right") - 1
-    )
-    clean = [keep & ~np.isin(texts, clashing) for keep, texts in zip(kept, text_of, strict=True)]
-    starts = [first[clean[0], 1], second[clean[1], 1]]
-    surfaces = [
-        known.surfaces.gather(first[clean[0], 0]),
-        extra.surfaces.gather(second[clean[1], 0]),
-    ]
-    text_ends = np.append(text_starts[1:] - 1, len(haystack))
-    stepped = [
-        match
-        for text in clashing
-        for match in _step_through(
-            haystack[text_starts[text] : text_ends[text]],
-            int(text_starts[text]),
-            [
-                # A text's matches are a slice: matches come in the haystack's order.
-                (matcher, matches[np.searchsorted(texts, text) : np.searchsorted(texts, text + 1)])
-                for (matcher, matches), texts in zip(found, text_of, strict=True)
-            ],
-        )
-    ]
-    starts.append(np.array([start for start, _ in stepped], dtype=np.int64))
-    surfaces.append(pl.Series([surface for _, surface in stepped], dtype=pl.String()))
-    order = np.argsort(np.concatenate(starts), kind="stable")
-    return np.concatenate(starts)[order], pl.concat(surfaces).gather(order)
-
-
-def _inside(matches: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """Whether each match lies inside one of `others` that starts at or before it."""
-    at = np.searchsorted(others[:, 1], matches[:, 1], side="right") - 1
-    return np.append(others[:, 2], -1)[at] >= matches[:, 2]
-
-
-def _step_through(
-    text: bytes, offset: int, streams: list[tuple[SurfaceMatcher, np.ndarray]]
-) -> list[tuple[int, str]]:
-    """Leftmost-longest matches of all matchers' surfaces in `text` (at `offset` in the
-    haystack), from each matcher's own (surface index, start, end): at each step the leftmost,
-    then longest, next match of any. A matcher's own matches stay valid from a position unless
-    one of them straddles it; then it is asked again from there."""
-    matches = [stream.tolist() for _, stream in streams]
-    heads = [0] * len(streams)
-    position = offset
-    chosen: list[tuple[int, str]] = []
-    while True:
-        nexts = []
-        for k, (matcher, _) in enumerate(streams):
-            head = heads[k]
-            while head < len(matches[k]) and matches[k][head][1] < position:
-                if matches[k][head][2] > position:
-                    again = matcher.find(text[position - offset :], offset=position)
-                    matches[k], head = again.tolist(), 0
-                    break
-                head += 1
-            heads[k] = head
-            if head < len(matches[k]):
-                surface, start, end = matches[k][head]
-                nexts.append((start, start - end, k, surface))
-        if not nexts:
-            return chosen
-        start, minus_length, k, surface = min(nexts)
-        chosen.append((start, streams[k][0].names[surface]))
-        position = start - minus_length
 
 
 def _without_parts_of_longer_names(
