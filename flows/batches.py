@@ -12,7 +12,7 @@ import polars as pl
 from prefect.utilities.annotations import quote
 
 from flows import entities, extract, parse, quality, schema
-from flows.load import Candidate
+from flows.candidate import Candidate
 from flows.settings import Settings
 from flows.summary import RunSummary
 from flows.tasks import Extracted, Parsed, entities_task, load_task, parse_task, validate_task

@@ -1,4 +1,4 @@
-"""Load a run's rows into the next warehouse version through one connection, then publish it."""
+"""Load a run's rows into the next warehouse version through one connection."""
 
 import contextlib
 from dataclasses import dataclass
@@ -11,8 +11,7 @@ import polars as pl
 from flows import stories
 from flows.schema import conform, empty
 from flows.sqlfiles import sql
-from flows.upgrade import ForeignWarehouseError, upgrade
-from flows.warehouse import NextVersion
+from flows.upgrade import upgrade
 
 # DuckDB 2.0 would write storage version 69, which the DuckDB 1.5 shell and BI drivers
 # cannot open; files created with this version stay readable by both.
@@ -291,80 +290,6 @@ class Writer:
                 self._con.close()
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A run's next warehouse version: the file, and the writer open on it until publish."""
-
-    file: NextVersion
-    writer: Writer
-
-    @property
-    def path(self) -> Path:
-        return self.file.path
-
-    @classmethod
-    def prepare(cls, published: Path, run_id: str) -> "Candidate":
-        """Copy the published file (hold the writer lock) and open it, upgraded to the
-        current schema."""
-        file = NextVersion.prepare(published, run_id)
-        try:
-            try:
-                return cls(file, Writer.open(file.path))
-            except duckdb.InvalidInputException as error:
-                if "storage version" not in str(error) or not _holds_nothing(file.path):
-                    raise ForeignWarehouseError(
-                        f"is not in the DuckDB 1.5 storage format newsflow writes, and holds "
-                        f"tables ({str(error).splitlines()[0]}); newsflow leaves it untouched. "
-                        "Give --warehouse a new file name or the path of a newsflow warehouse"
-                    ) from None
-                # An empty database a newer DuckDB created: nothing to keep, start afresh.
-                file.discard()
-                return cls(file, Writer.open(file.path))
-        except ForeignWarehouseError as error:
-            file.discard()
-            raise ForeignWarehouseError(f"{published} {error}") from None
-        except BaseException:
-            file.discard()
-            raise
-
-    def seal(
-        self,
-        run_id: str,
-        started_at: datetime,
-        finished_at: datetime,
-        counts: RunCounts,
-        dq_result: str,
-        version: str,
-    ) -> dict[str, int]:
-        """Record the run, close the writer and check the file holds everything; return the
-        totals. Only `publish` (the swap) is left."""
-        totals = self.writer.record_run(run_id, started_at, finished_at, counts, dq_result, version)
-        self.writer.close()
-        self.file.seal()
-        return totals
-
-    def publish(
-        self,
-        run_id: str,
-        started_at: datetime,
-        finished_at: datetime,
-        counts: RunCounts,
-        dq_result: str,
-        version: str,
-    ) -> dict[str, int]:
-        """Seal the next version and swap it in for the published file."""
-        totals = self.seal(run_id, started_at, finished_at, counts, dq_result, version)
-        self.file.swap()
-        return totals
-
-    def discard(self) -> None:
-        """Drop the next version; the published file is untouched."""
-        # The file is deleted next: a writer that cannot close cleanly changes nothing.
-        with contextlib.suppress(duckdb.Error):
-            self.writer.close()
-        self.file.discard()
-
-
 def with_mart_columns(comment: pl.DataFrame, mention: pl.DataFrame) -> pl.DataFrame:
     """`comment` with the columns computed at load for the marts: how many distinct entities
     each comment names (of `mention`, the batch's mentions), and its normalised text, left
@@ -379,13 +304,6 @@ def with_mart_columns(comment: pl.DataFrame, mention: pl.DataFrame) -> pl.DataFr
         .with_columns(entities_named=pl.col("named").fill_null(0), normalised_text=pl.lit(None))
         .drop("named")
     )
-
-
-def _holds_nothing(path: Path) -> bool:
-    """Whether the DuckDB file at `path` holds no table or view of its own."""
-    with duckdb.connect(str(path), read_only=True) as con:
-        ((count,),) = con.execute(sql("checks/object_count")).fetchall()
-    return count == 0
 
 
 def _inserts(*tables: str) -> list[str]:

@@ -7,7 +7,8 @@ import duckdb
 import polars as pl
 
 from flows.build import newsflow_version
-from flows.load import Candidate, RunCounts
+from flows.candidate import Candidate
+from flows.load import RunCounts
 from flows.run import new_run_id
 from flows.sqlfiles import sql
 from flows.warehouse import WriterLock, storage_error

@@ -17,7 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from flows import entities, quality
 from flows.batches import LoadedBatch, batch_stages, known_entities, load_pages, started_ahead
-from flows.load import Candidate, Writer
+from flows.candidate import Candidate
+from flows.load import Writer
 from flows.settings import Settings
 from flows.summary import RunSummary
 from flows.tasks import now, prepare_task, publish_task, report_task, stories_task

@@ -16,7 +16,8 @@ from prefect.tasks import exponential_backoff
 
 from flows import entities, extract, parse, quality
 from flows.build import newsflow_version
-from flows.load import Candidate, RunCounts
+from flows.candidate import Candidate
+from flows.load import RunCounts
 from flows.settings import Settings
 from flows.summary import RunSummary, figures, notes, title
 from flows.warehouse import LASTING_STORAGE_ERRORS, storage_errno

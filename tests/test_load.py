@@ -8,7 +8,8 @@ import polars as pl
 import pytest
 
 from flows import schema
-from flows.load import Candidate, RunCounts, Writer
+from flows.candidate import Candidate
+from flows.load import RunCounts, Writer
 from flows.warehouse import WarehouseBusyError, WarehouseOpenForWritingError, WriterLock
 
 COUNTS = RunCounts(

@@ -7,7 +7,8 @@ import duckdb
 import pytest
 
 from flows import schema, upgrade
-from flows.load import Candidate, RunCounts
+from flows.candidate import Candidate
+from flows.load import RunCounts
 
 WHEN = datetime(2026, 11, 22, 12, 0)
 COUNTS = RunCounts(
