@@ -65,8 +65,13 @@ def body_mentions(gazetteer: Gazetteer, body: str) -> list[tuple[str, str]]:
         # byte width (2, 3 and 4 bytes in UTF-8) on either side.
         pytest.param("Idlib2 and 3Idlib", [], id="digits-around"),
         pytest.param("Idlib\u0301 and a\u0301Idlib", [], id="combining-marks-around"),
-        pytest.param("\u00e9Idlib \u4e2dIdlib \U0001d400Idlib", [], id="letters-before"),
-        pytest.param("Idlib\u00e9 Idlib\u4e2d Idlib\U0001d400", [], id="letters-after"),
+        # U+0915 (Devanagari) is a 3-byte letter whose first byte is 0xE0, the lowest.
+        pytest.param(
+            "\u00e9Idlib \u4e2dIdlib \U0001d400Idlib \u0915Idlib", [], id="letters-before"
+        ),
+        pytest.param("Idlib\u00e9 Idlib\u4e2d Idlib\U0001d400 Idlib\u0915", [], id="letters-after"),
+        pytest.param("Idlib\U0001d400\u00e9", [], id="4-byte-letter-then-2-byte-after"),
+        pytest.param("aIdlib", [], id="one-letter-before-at-the-start"),
         pytest.param("x_Idlib Idlib_x", [("idlib", "Idlib")] * 2, id="underscore-around"),
         pytest.param(
             "\u00abIdlib\u00bb \u2014Idlib\u2014", [("idlib", "Idlib")] * 2, id="quotes-dashes"
@@ -376,6 +381,42 @@ def test_a_longer_form_that_runs_into_a_word_falls_back_to_a_shorter_one(
 ) -> None:
     # `Idlib province` is a surface form, but `provinces` is another word.
     assert named(gazetteer, "Idlib provinces") == [("Idlib", "LOC", "Idlib")]
+
+
+def own_spans(surfaces: list[str], text: str) -> list[tuple[str, int, int]]:
+    """(surface, char_start, char_end) of the matches of `surfaces` alone in one body."""
+    frame = pl.DataFrame({"field": ["body"], "text": [text]})
+    spans = match_spans(frame, dict.fromkeys(surfaces, "e"), SurfaceMatcher(surfaces))
+    return spans.select("surface", "char_start", "char_end").rows()
+
+
+@pytest.mark.parametrize(
+    ("surfaces", "text", "expected"),
+    [
+        pytest.param(
+            ["Deir", "Deir ez-Zor", "Deir ez-Zor Governorate"],
+            "Deir ez-Zor Governorates",
+            [("Deir ez-Zor", 0, 11)],
+            id="the-longest-of-two-shorter-forms",
+        ),
+        pytest.param(["Abu Kamal"], "Abu Kamalx", [], id="only-a-surface-form-falls-back"),
+        pytest.param(["Q", "Q-Force Unit"], "Q-Force Units", [("Q", 0, 1)], id="one-letter-form"),
+        # The shorter form stops before a combining accent: `René` is not `Rene`.
+        pytest.param(
+            ["Rene", "Rene\u0301 Lavalle"], "Rene\u0301 Lavallex", [], id="mark-after-shorter"
+        ),
+    ],
+)
+def test_the_fallback_is_the_longest_shorter_form_that_ends_a_word(
+    surfaces: list[str], text: str, expected: list[tuple[str, int, int]]
+) -> None:
+    assert own_spans(surfaces, text) == expected
+
+
+def test_no_surface_forms_match_nothing_whatever_the_automaton_holds() -> None:
+    frame = pl.DataFrame({"field": ["body"], "text": ["Idlib"]})
+
+    assert match_spans(frame, {}, SurfaceMatcher(["Idlib"])).is_empty()
 
 
 def test_base_places_and_surnames_are_not_first_names(gazetteer: Gazetteer) -> None:

@@ -140,11 +140,14 @@ def test_discover_files_searches_sub_folders_and_counts_ignored_files(tmp_path: 
     write(root / "a" / "deeper" / "y.txt", "page a/deeper/y")
     write(root / "notes.md", "not a page")
     write(root / "a" / "index.json", "{}")
+    (root / "images").mkdir()
+    (root / "a" / "media").mkdir()
 
     discovery = discover_files((root,), "*.txt")
 
     expected = discovered((root, "a/deeper/y.txt"), (root, "a/x.txt"), (root, "b.txt"))
     assert_frame_equal(discovery.files, expected)
+    # The two files not named like a page; folders are walked, not ignored.
     assert discovery.ignored == 2
     assert discovery.rejects.is_empty()
 
@@ -188,6 +191,19 @@ def test_discover_files_keeps_the_same_path_in_two_crawls_apart(tmp_path: Path) 
         ("crawl-2", "site/page.txt"),
     ]
     assert discovery.rejects.is_empty()
+
+
+def test_discover_files_sorts_by_source_name_then_path(tmp_path: Path) -> None:
+    first, second = tmp_path / "crawl-1", tmp_path / "crawl-2"
+    write(first / "a.txt", "first folder, first path")
+    write(second / "b.txt", "second folder, second path")
+
+    discovery = discover_files((first, second), "*.txt", ("zeta", "alpha"))
+
+    assert discovery.files.select("source", "source_path").rows() == [
+        ("alpha", "b.txt"),
+        ("zeta", "a.txt"),
+    ]
 
 
 def test_discover_files_rejects_a_relative_path_seen_in_an_earlier_folder(tmp_path: Path) -> None:
@@ -553,6 +569,7 @@ def test_links_out_of_the_input_folder_are_not_followed(tmp_path: Path) -> None:
         ("site/to-secret.txt", "outside_input"),
     ]
     assert sorted(pages["source_path"]) == ["inside-link.txt", "site/inside.txt"]
+    assert discovery.rejects["source"].to_list() == ["crawl"] * 4
     assert not pages["text"].str.contains("hunter2").any()
 
 
