@@ -2,10 +2,12 @@
 severity and policy; page-level failures quarantine only their page, batch-level ones stop."""
 
 import json
+import pickle
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -885,6 +887,26 @@ def test_the_warehouse_passes_its_checks_when_whole():
     assert [r for r in quality.warehouse_results(warehouse_with([])) if not r.success] == []
 
 
+def test_a_broken_warehouse_rule_says_what_broke_and_how_often():
+    statements, _ = WAREHOUSE_CASES["comment.article_id"]
+
+    (broken,) = [r for r in quality.warehouse_results(warehouse_with(statements)) if not r.success]
+
+    assert broken == RuleResult(
+        suite="warehouse",
+        expectation="relationship",
+        column="comment.article_id",
+        success=False,
+        severity="critical",
+        policy="batch",
+        unexpected_count=1,
+        examples=["c9"],
+        element_count=2,
+        observed_value="1 of 2 rows unexpected (50.00%)",
+        notes="Every comment's article exists.",
+    )
+
+
 @pytest.mark.parametrize("column", list(WAREHOUSE_CASES))
 def test_each_warehouse_rule_stops_the_run_with_example_keys(column: str):
     statements, example = WAREHOUSE_CASES[column]
@@ -905,3 +927,209 @@ def test_stages_that_do_not_validate_never_import_great_expectations():
         "sys.exit('great_expectations' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+# The ledger and the policy, on hand-made results
+
+
+def result(success: bool = False, policy: str = "page", **changes: Any) -> RuleResult:
+    """One rule's result on one batch: by default a page-level rule broken by 1 row of 10."""
+    fields: dict[str, Any] = {
+        "suite": "article",
+        "expectation": "expect_column_values_to_not_match_regex",
+        "column": "body",
+        "success": success,
+        "severity": "critical",
+        "policy": policy,
+        "unexpected_count": 0 if success else 1,
+        "examples": [],
+        "element_count": 10,
+        "notes": "A body holds no chrome line.",
+    }
+    return RuleResult(**(fields | changes))
+
+
+def over_two_batches(first: RuleResult, second: RuleResult) -> RuleResult:
+    ledger = quality.RunLedger("r1")
+    ledger.add([first])
+    ledger.add([second])
+    (combined,) = ledger.results
+    assert ledger.batches == 2
+    return combined
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "unexpected", "elements"),
+    [
+        pytest.param(None, None, None, None, id="neither-counted"),
+        pytest.param(None, 3, 3, 10, id="second-counted"),
+        pytest.param(2, None, 2, 10, id="first-counted"),
+        pytest.param(2, 3, 5, 20, id="both-counted"),
+    ],
+)
+def test_the_ledger_adds_counts_a_batch_did_not_report_as_none(first, second, unexpected, elements):
+    def counted(count: int | None) -> RuleResult:
+        return result(
+            unexpected_count=count,
+            element_count=None if count is None else 10,
+            observed_value=None if count is None else "batch's own",
+        )
+
+    combined = over_two_batches(counted(first), counted(second))
+
+    assert (combined.unexpected_count, combined.element_count) == (unexpected, elements)
+    if unexpected is None:
+        assert combined.observed_value is None
+    elif first is None or second is None:
+        # One batch counted: the share is over the rows of that batch only.
+        assert combined.observed_value == f"{unexpected} of 10 rows unexpected ({unexpected}0.00%)"
+    else:
+        assert combined.observed_value == "5 of 20 rows unexpected (25.00%)"
+
+
+def test_the_ledger_keeps_a_batch_s_observed_value_when_it_has_no_counts():
+    combined = over_two_batches(
+        result(unexpected_count=None, observed_value="first"),
+        result(unexpected_count=None, observed_value="mean 3.5"),
+    )
+
+    assert combined.observed_value == "mean 3.5"
+
+
+def test_the_ledger_sums_unpinned_rows_keeps_the_first_error_and_no_pages():
+    combined = over_two_batches(
+        result(unpinned=1, pages=("a1",), error=None),
+        result(unpinned=2, pages=("a2",), error="no such column"),
+    )
+
+    assert (combined.unpinned, combined.pages, combined.error) == (3, (), "no such column")
+    assert over_two_batches(result(error="first"), result(error=None)).error == "first"
+
+
+# (success, set_aside) of a batch-level rule in two batches -> set aside over the run.
+RUN_PASSED, RUN_SET_ASIDE, RUN_STOPPED = (True, False), (False, True), (False, False)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "set_aside", "status"),
+    [
+        pytest.param(RUN_PASSED, RUN_PASSED, False, "passed", id="passed-twice"),
+        pytest.param(RUN_PASSED, RUN_SET_ASIDE, True, "pages_quarantined", id="then-set-aside"),
+        pytest.param(
+            RUN_SET_ASIDE, RUN_PASSED, True, "pages_quarantined", id="set-aside-then-passed"
+        ),
+        pytest.param(RUN_SET_ASIDE, RUN_SET_ASIDE, True, "pages_quarantined", id="set-aside-twice"),
+        pytest.param(RUN_STOPPED, RUN_SET_ASIDE, False, "failed", id="stopped-then-set-aside"),
+        pytest.param(RUN_SET_ASIDE, RUN_STOPPED, False, "failed", id="set-aside-then-stopped"),
+    ],
+)
+def test_a_batch_rule_is_set_aside_over_the_run_only_if_every_break_was(
+    first, second, set_aside, status
+):
+    def batch(success: bool, aside: bool) -> RuleResult:
+        return result(success, "batch", set_aside=aside, pages=() if success else ("a1",))
+
+    ledger = quality.RunLedger("r1")
+    ledger.add([batch(*first)])
+    ledger.add([batch(*second)])
+
+    (combined,) = ledger.results
+    assert combined.set_aside is set_aside
+    assert ledger.status() == status
+
+
+def test_pages_quarantined_counts_only_pages_set_aside_in_every_batch():
+    ledger = quality.RunLedger("r1")
+    ledger.add([result(pages=("a1", "a2")), result(False, "warn", column="title", pages=("a3",))])
+    ledger.add([result(pages=("a4",)), result(False, "warn", column="title", pages=("a5",))])
+
+    quarantined = dict(ledger.frame().select("column_name", "pages_quarantined").rows())
+    assert quarantined == {"body": 3, "title": 0}
+
+
+def test_dq_result_examples_are_json_with_dates_and_any_script():
+    ledger = quality.RunLedger("r1")
+    ledger.add([result(examples=[{"crawl_month": date(2020, 2, 1), "author": "Café Ердоган"}])])
+
+    assert ledger.frame()["examples"].to_list() == [
+        '[{"crawl_month": "2020-02-01", "author": "Café Ердоган"}]'
+    ]
+
+
+def test_a_page_broken_twice_is_quarantined_with_both_rules_in_words():
+    article = pl.DataFrame(
+        [article_row("a1", sha256="0f" * 32, source="crawl")],
+        schema=schema.polars_schema("article"),
+    )
+    empty = {name: schema.empty(name) for name in ("comment", "entity_mention")}
+    broken = [
+        result(),
+        result(suite="comment", column="author", notes="An author is a name.", policy="page"),
+    ]
+    broken = [replace(r, pages=("a1",)) for r in broken]
+
+    kept, _, _, quarantined = quality.set_aside(
+        broken, article, empty["comment"], empty["entity_mention"]
+    )
+
+    assert kept.is_empty()
+    assert quarantined.rows(named=True) == [
+        {
+            "source_path": "a1.txt",
+            "reason": "dq:expect_column_values_to_not_match_regex",
+            "message": "The page's rows broke data-quality rules: "
+            "article.body: expect_column_values_to_not_match_regex (A body holds no chrome "
+            "line); comment.author: expect_column_values_to_not_match_regex (An author is a "
+            "name). The rest of the batch loaded; see dq_result and the Data Docs for example "
+            "rows.",
+            "size_bytes": None,
+            "sha256": "0f" * 32,
+            "source": "crawl",
+        }
+    ]
+    assert quarantined.schema["size_bytes"] == pl.Int64()
+
+
+def test_only_comment_level_rules_flag_comments():
+    article = pl.DataFrame([article_row("a1")], schema=schema.polars_schema("article"))
+    comment = pl.DataFrame([comment_row("a1", f"c{n}", n) for n in (3, 1, 2)])
+    flagged = [
+        result(False, "warn", comments=("c1",)),
+        result(False, "comment", suite="comment", column="body", comments=("c2",)),
+        result(True, "comment", suite="comment", column="author", comments=("c3",)),
+    ]
+
+    _, comment, _, _ = quality.set_aside(flagged, article, comment, schema.empty("entity_mention"))
+
+    assert comment.select("comment_id", "dq_flags").rows() == [
+        ("c3", None),
+        ("c1", None),
+        ("c2", "body:expect_column_values_to_not_match_regex"),
+    ]
+
+
+def test_the_gate_s_error_reads_each_failure_and_survives_pickling():
+    failures = [
+        result(False, "batch", examples=[{"crawl_month": date(2020, 2, 1)}]),
+        result(False, "batch", suite="entity", column=None, notes="Ids are unique."),
+    ]
+    error = DataQualityError(failures)
+
+    assert str(error) == (
+        "data-quality gate failed: article.body: expect_column_values_to_not_match_regex "
+        'failed for 1 rows (A body holds no chrome line.), e.g. [{"crawl_month": '
+        '"2020-02-01"}]; entity: expect_column_values_to_not_match_regex failed for 1 rows '
+        "(Ids are unique.), e.g. []"
+    )
+    # A flow run on Dask hands the error back pickled.
+    assert pickle.loads(pickle.dumps(error)).failures == failures
+    error.data_docs = Path("/tmp/docs/index.html")
+    assert str(error).endswith("e.g. [] (Data Docs: /tmp/docs/index.html)")
+
+
+def test_the_run_status_is_passed_or_failed_in_those_words():
+    passed, failed = quality.RunLedger("r1"), quality.RunLedger("r2")
+    passed.add([result(True)])
+    failed.add([result(False, "batch")])
+
+    assert (passed.status(), failed.status()) == ("passed", "failed")
