@@ -111,8 +111,6 @@ def _build(
     """Load every batch of `source` into `candidate`, then publish it; return the totals."""
     discovered: list[pl.DataFrame] = []
     total = source.count(candidate.writer, summary)
-    if total:
-        quality.warm_up()
     with (
         progress_bar() as progress,
         batch_stages(settings, gazetteer, total) as stages,
@@ -127,6 +125,10 @@ def _build(
             discovered.append(result.discovered)
             source.record(batch, result, summary)
             progress.update(bar, advance=batch.size)
+    if total:
+        # Great Expectations is needed only for the report: imported now, beside the stories
+        # and the publish, its 160 MB are not held while the batches run.
+        quality.warm_up()
     manifest, quarantine = source.finish(summary)
     summary.files_quarantined = quarantine.height
     summary.quarantine_reasons = dict(quarantine.group_by("reason").len().iter_rows())

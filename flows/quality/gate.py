@@ -171,7 +171,7 @@ def _gate() -> QualityGate:
 
 def warm_up() -> None:
     """Build the gate in the background: the run needs GX only for its report, and importing
-    it takes seconds that overlap with reading and parsing this way."""
+    it takes seconds that overlap with the work before the report this way."""
     threading.Thread(target=shared_gate, name="import-great-expectations", daemon=True).start()
 
 
