@@ -18,6 +18,7 @@ from polars.testing import assert_frame_equal
 from flows import quality, schema
 from flows.entities import text_fields
 from flows.quality import DataQualityError, RuleResult
+from flows.quality.rules import share
 
 
 def article_row(article_id: str | None, **changes: Any) -> dict:
@@ -1133,3 +1134,8 @@ def test_the_run_status_is_passed_or_failed_in_those_words():
     failed.add([result(False, "batch")])
 
     assert (passed.status(), failed.status()) == ("passed", "failed")
+
+
+def test_a_rule_over_no_rows_observes_none_of_none():
+    assert share(0, 0) == "0 of 0 rows unexpected (0.00%)"
+    assert share(1, 3) == "1 of 3 rows unexpected (33.33%)"
