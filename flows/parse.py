@@ -2,6 +2,7 @@
 
 import functools
 import hashlib
+import itertools
 import multiprocessing
 import re
 import unicodedata
@@ -24,7 +25,7 @@ from flows.line_features import START as L_START
 from flows.line_features import TITLE as L_TITLE
 from flows.timebox import OverBudgetError, time_budget
 
-PARSER_VERSION = "5"
+PARSER_VERSION = "6"
 # The line labeller, trained by `python -m flows.train_parser` on labelled pages.
 MODEL_PATH = Path(__file__).resolve().parent / "reference" / "line_model.crfsuite"
 # Comment layouts the parser tells apart: wpDiscuz author-line comments, numbered and bullet
@@ -161,6 +162,8 @@ REJECT_SCHEMA = pl.Schema(
 )
 
 _MAX_AUTHOR_WORDS = 6
+# The longest first line taken for a headline when the labeller saw none.
+_MAX_TITLE_CHARS = 120
 _SENTENCE_END = tuple('.!?…"”')
 # A line of this many words that ends a sentence is prose: kept as unsplit text when the
 # labeller calls it chrome, never dropped.
@@ -365,7 +368,62 @@ def _label_lines(
         labels[index] = L_CHROME
     labels = _without_invented_comments(labels, known)
     labels = _with_body_under_title(labels, known, page)
+    labels = _with_comment_per_wide_gap(labels, page)
+    labels = _with_article_above_marked_thread(labels, page)
+    labels = _with_title_above_body(labels, known, page)
     return _with_text_under_each_author(labels, known, page), certainty
+
+
+def _with_comment_per_wide_gap(labels: dict[int, str], page: _Page) -> dict[int, str]:
+    """Comment text below two or more blank lines opens a new comment: comment widgets set
+    comments apart by a wider gap than the paragraphs within one (an author line and its
+    text aside)."""
+    order = sorted(labels)
+    text = (L_START, L_MORE)
+    for above, index in itertools.pairwise(order):
+        if labels[index] == L_MORE and labels[above] in text and index - above > 2:
+            labels[index] = L_START
+    return labels
+
+
+def _with_article_above_marked_thread(labels: dict[int, str], page: _Page) -> dict[int, str]:
+    """Where comments open with a thread marker (`• Name`, `2. `, `Name says:`), a comment
+    above the first marked one is the article's: its prose the body, the rest chrome."""
+    order = sorted(labels)
+    first_marked = next(
+        (
+            index
+            for index in order
+            if labels[index] in (L_AUTHOR, L_START)
+            and (_THREAD_MARKER.match(page.lines[index]) or _says_name(page.lines[index]))
+        ),
+        None,
+    )
+    if first_marked is None:
+        return labels
+    for index in order[: order.index(first_marked)]:
+        if labels[index] in (L_START, L_MORE):
+            labels[index] = L_BODY if reads_like_prose(page.lines[index]) else L_CHROME
+    return labels
+
+
+def _with_title_above_body(
+    labels: dict[int, str], known: dict[int, str], page: _Page
+) -> dict[int, str]:
+    """A page with a body and no title line: its first line is the headline when it reads
+    like one (short, no closing full stop or colon) and stands above the body."""
+    if L_TITLE in labels.values():
+        return labels
+    order = [index for index in sorted(labels) if index not in known]
+    body = [index for index in order if labels[index] == L_BODY]
+    if not body:
+        return labels
+    first = order[0]
+    line = page.lines[first]
+    headline_like = len(line) <= _MAX_TITLE_CHARS and not line.endswith((*_SENTENCE_END, ":"))
+    if headline_like and labels[first] in (L_CHROME, L_BODY) and body != [first]:
+        labels[first] = L_TITLE
+    return labels
 
 
 def _with_body_under_title(

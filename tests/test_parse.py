@@ -3,6 +3,7 @@
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -402,6 +403,97 @@ def test_looks_like_chrome_takes_short_lines_of_counts_separators_or_widget_word
 )
 def test_reads_like_prose_takes_sentences_of_six_words_or_more(line: str, prose: bool) -> None:
     assert reads_like_prose(line) is prose
+
+
+# The rules that correct the labeller's line labels (T title, B body, X chrome, A author,
+# S a comment's first line without an author, C further comment text), each on the labels
+# of a short page, one label per non-blank line.
+
+
+def _labels_after(
+    rule: Callable[..., dict[int, str]], text: str, labels: str, *extra: object
+) -> str:
+    page = parse._Page(text)
+    given = dict(zip(page.content(), labels.split(), strict=True))
+    return " ".join(label for _, label in sorted(rule(given, *extra, page).items()))
+
+
+@pytest.mark.parametrize(
+    ("text", "labels", "expected"),
+    [
+        # Two blank lines or more open a new comment; one, or none, does not.
+        (
+            "Good news.\n\n\nNine days.\nThen two.\n\n\n\nThird.\n\nStill third.",
+            "S C C C C",
+            "S S C S C",
+        ),
+        # An author line's text may sit below a wide gap: it is still that author's.
+        ("Ines Duarte\n\n\nThe photographs are clear.", "A C", "A C"),
+        # Only comment text is split: a wide gap above body text changes nothing.
+        ("A body line.\n\n\nAnother body line.", "B B", "B B"),
+    ],
+    ids=["two-blank-lines-apart", "author-above-a-wide-gap", "body-untouched"],
+)
+def test_a_wide_gap_opens_a_new_comment(text: str, labels: str, expected: str) -> None:
+    assert _labels_after(parse._with_comment_per_wide_gap, text, labels) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "labels", "expected"),
+    [
+        # Above the first bullet, prose is the body and the rest chrome.
+        (
+            "This map gives a closer look at the ridge on May 3.\n12 Main Street, +49 30 1234\n"
+            "  • Halvard\n    The ridge changed hands.\n  • Mira\n    Old road.",
+            "S S A C A C",
+            "B X A C A C",
+        ),
+        # Numbered and `says:` threads mark their comments too.
+        (
+            "It was a quiet day on the river for the ferry crews.\n1. The ferry was late.",
+            "S S",
+            "B S",
+        ),
+        (
+            "It was a quiet day on the river for the ferry crews.\nAnna says:\nNot for me.",
+            "C A C",
+            "B A C",
+        ),
+        # Without a marked comment the labels stand.
+        (
+            "It was a quiet day on the river for the ferry crews.\nHalvard\nThe ridge.",
+            "S A C",
+            "S A C",
+        ),
+    ],
+    ids=["bullets", "numbered", "says", "unmarked"],
+)
+def test_comments_above_a_marked_thread_are_the_article(
+    text: str, labels: str, expected: str
+) -> None:
+    assert _labels_after(parse._with_article_above_marked_thread, text, labels) == expected
+
+
+@pytest.mark.parametrize(
+    ("first_line", "expected"),
+    [
+        ("The head of the agency says it will work with the farmers", "T B B"),
+        ("Reports from the valley:", "X B B"),  # introduces a list
+        ("The agency will work with the farmers.", "X B B"),  # a sentence
+        ("The head of the agency says it will work with the farmers " * 3, "X B B"),  # too long
+    ],
+    ids=["headline", "colon", "full-stop", "long"],
+)
+def test_a_headline_like_first_line_above_the_body_is_the_title(
+    first_line: str, expected: str
+) -> None:
+    text = f"{first_line}\n\nThe agency met on Tuesday.\n\nFarmers asked for data."
+    assert _labels_after(parse._with_title_above_body, text, "X B B", {}) == expected
+
+
+def test_a_title_found_by_the_labeller_is_kept_and_a_lone_body_line_is_no_title() -> None:
+    assert _labels_after(parse._with_title_above_body, "A\nB\nC", "T X B", {}) == "T X B"
+    assert _labels_after(parse._with_title_above_body, "One line", "B", {}) == "B"
 
 
 @pytest.mark.parametrize(
