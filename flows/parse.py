@@ -70,7 +70,10 @@ WIDGET_CHROME = (
     r"Inline Feedbacks",
     r"View all comments",
     r"Load More Comments",
-    r"Would love your thoughts, please comment\.x",
+    # Its placeholder ends in the widget's close button, `x` or another glyph.
+    r"Would love your thoughts, please comment\.\S?",
+    # The comment count bubble, empty.
+    r"\(\)",
 )
 # WordPress and other comment-section headers: comments follow them.
 COMMENT_SECTION_HEADERS = (
