@@ -202,8 +202,12 @@ def _page_measures() -> list[pl.Expr]:
     its_page = pl.when(authorish).then(page).shift(-1).backward_fill()
     opening = pl.col("n_chars").filter(position.is_between(1, 5))
     section = pl.col("kind").is_in(["widget", "section"]).fill_null(False)
+    gap = line_no - _shifted(line_no, -1).fill_null(-1) - 1
     return [
-        (line_no - _shifted(line_no, -1).fill_null(-1) - 1).alias("gap_n"),
+        gap.alias("gap_n"),
+        # Pages space their lines differently: what sets a comment or a section apart is a
+        # gap wider than the page's usual one.
+        gap.median().over(page).alias("gap_typical"),
         gap_after.alias("gap_after_n"),
         pl.len().over(page).alias("count"),
         opening.median().over(page).fill_null(1).clip(1).alias("typical"),
@@ -223,6 +227,8 @@ def _page_columns() -> list[pl.Expr]:
     return [
         _bucket("gap", pl.col("gap_n"), (0, 1, 2, 3)),
         _bucket("gap_after", pl.col("gap_after_n"), (0, 1, 2, 3)),
+        _flag("gap_wide", (pl.col("gap_n") > pl.col("gap_typical")) & (position > 0)),
+        _flag("gap_narrow", pl.col("gap_n") < pl.col("gap_typical")),
         _bucket(
             "pos", (10 * position / (pl.col("count") - 1).clip(1)).round(), (0, 1, 2, 4, 6, 8, 10)
         ),
@@ -240,8 +246,8 @@ def _page_columns() -> list[pl.Expr]:
 
 _OWN_NAMES = (
     "len words first last indent caps func w0 w-1 cue_line pron1 pron2 shouting upper "
-    "name_like gap gap_after pos rel_len authorish_above authorish_below chrome "
-    "after_section recurs repeats_first -1:edge 1:edge"
+    "name_like gap gap_after gap_wide gap_narrow pos rel_len authorish_above authorish_below "
+    "chrome after_section recurs repeats_first -1:edge 1:edge"
 )
 _OWN = [*_OWN_NAMES.split(), *_PATTERNS]
 

@@ -1,0 +1,41 @@
+"""Tests for flows.line_features: the shape attributes the line labeller reads."""
+
+import polars as pl
+
+from flows.line_features import line_features
+
+
+def _lines(*pages: list[tuple[int, str]]) -> pl.DataFrame:
+    """One row per non-blank line: (line number, text) per page, in page order."""
+    rows = [
+        (page, position, line_no, line, line, None)
+        for page, lines in enumerate(pages)
+        for position, (line_no, line) in enumerate(lines)
+    ]
+    schema = {
+        "page": pl.UInt32(),
+        "position": pl.Int64(),
+        "line_no": pl.Int64(),
+        "line": pl.String(),
+        "raw": pl.String(),
+        "kind": pl.String(),
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _with(attribute: str, features: list[list[str]]) -> list[bool]:
+    return [attribute in line for line in features]
+
+
+def test_a_gap_is_wide_or_narrow_against_the_page_s_usual_gap() -> None:
+    # Page 0 spaces its lines by one blank line, and once by three; page 1 by none, once by one.
+    spaced = [(0, "Title"), (2, "One."), (4, "Two."), (8, "Three."), (10, "Four.")]
+    dense = [(0, "Title"), (1, "One."), (2, "Two."), (4, "Three.")]
+    features = line_features(_lines(spaced, dense))
+
+    wide, narrow = _with("gap_wide", features), _with("gap_narrow", features)
+
+    # The first line of a page has no gap above it to compare.
+    assert (wide[:5], wide[5:]) == ([False, False, False, True, False], [False, False, False, True])
+    assert (narrow[:5], narrow[5:]) == ([True, False, False, False, False], [False] * 4)
+    assert "gap=3" in features[3] and "gap=1" in features[8]
