@@ -25,7 +25,7 @@ from flows.line_features import START as L_START
 from flows.line_features import TITLE as L_TITLE
 from flows.timebox import OverBudgetError, time_budget
 
-PARSER_VERSION = "7"
+PARSER_VERSION = "8"
 # The line labeller, trained by `python -m flows.train_parser` on labelled pages.
 MODEL_PATH = Path(__file__).resolve().parent / "reference" / "line_model.crfsuite"
 # Comment layouts the parser tells apart: wpDiscuz author-line comments, numbered and bullet
@@ -60,6 +60,7 @@ ARTICLE_CHROME = (
     r"Posted (?:on|in|by)\b(?: \S+){0,10}",
     r"Source: \S+(?: \S+){0,5}",
     r"Share (?:it|this)(?: (?:article|story|post))?:?",
+    r"Read more (?:at|on) [^.!?]{1,60}",
     r"Loading(?: \w+)? [Cc]omments ?(?:\.\.\.|\u2026)?",
 )
 # wpDiscuz comment-widget strings: the first one seen opens the comment section.
@@ -124,6 +125,7 @@ _SAYS_LINE = re.compile(r"(?:(?P<number>\d{1,4})[.)] +)?(?P<name>\S.{0,59}?) +sa
 _NUMBERED = re.compile(r"\d{1,4}[.)] ")
 _SAYS = ("says", "says:")
 # The number or bullet that opens a comment of a thread (`2. `, `• `).
+_BULLETS = ("• ", "▪ ")
 _THREAD_MARKER = re.compile(r"^(?:\d{1,4}[.)]|[•▪]) +")
 # What sites put around a commenter's name: an avatar's alt text, a post number, the time.
 _AUTHOR_DECORATION = re.compile(
@@ -167,6 +169,8 @@ REJECT_SCHEMA = pl.Schema(
 _MAX_AUTHOR_WORDS = 6
 # The longest first line taken for a headline when the labeller saw none.
 _MAX_TITLE_CHARS = 120
+# The most words of a caption-like line atop the body (longer lines are the body's).
+_MAX_CAPTION_WORDS = 15
 _SENTENCE_END = tuple('.!?…"”')
 # A line of this many words that ends a sentence is prose: kept as unsplit text when the
 # labeller calls it chrome, never dropped.
@@ -358,9 +362,13 @@ def _label_lines(
     says = [i for i in content if page.lines[i].endswith(_SAYS) and _says_name(page.lines[i])]
     # One `says:` line may introduce a quote; a thread numbers them or has more.
     threads = {i for i in says if len(says) >= 2 or _NUMBERED.match(page.lines[i])}
+    bulleted = _bullet_authors(page, content)
+    threads |= bulleted.keys()
     certainty = []
     for position, index in enumerate(content):
         allowed = _allowed_labels(page.lines[index], index in threads, below_widget=index > widget)
+        if index in bulleted.values():
+            allowed = (L_MORE,)
         if allowed and predicted[position] not in allowed:
             predicted[position] = max(allowed, key=lambda label: tagger.marginal(label, position))
         # Lines a rule decides (known chrome, thread authors) are as sure as the rule.
@@ -371,9 +379,11 @@ def _label_lines(
         labels[index] = L_CHROME
     labels = _without_invented_comments(labels, known)
     labels = _with_body_under_title(labels, known, page)
+    labels = _with_comment_below_a_wide_gap_in_the_body(labels)
     labels = _with_comment_per_wide_gap(labels, page)
     labels = _with_article_above_marked_thread(labels, page)
     labels = _with_title_above_body(labels, known, page)
+    labels = _without_caption_atop_body(labels, page)
     return _with_text_under_each_author(labels, known, page), certainty
 
 
@@ -386,6 +396,32 @@ def _with_comment_per_wide_gap(labels: dict[int, str], page: _Page) -> dict[int,
     for above, index in itertools.pairwise(order):
         if labels[index] == L_MORE and labels[above] in text and index - above > 2:
             labels[index] = L_START
+    return labels
+
+
+def _with_comment_below_a_wide_gap_in_the_body(labels: dict[int, str]) -> dict[int, str]:
+    """The body's last lines are a comment when more blank lines than between the body's
+    paragraphs (and more than one) set them apart and comments follow them: the first
+    comment of a page without comment chrome, which nothing else announces."""
+    order = sorted(labels)
+    # Line distances between adjacent body lines: 2 is one blank line between.
+    distances = [
+        (below - above, position)
+        for position, (above, below) in enumerate(itertools.pairwise(order), start=1)
+        if labels[above] == labels[below] == L_BODY
+    ]
+    if len(distances) < 2:
+        return labels
+    usual = sorted(distance for distance, _ in distances)[len(distances) // 2]
+    wide = [position for distance, position in distances if distance > max(usual, 2)]
+    if not wide:
+        return labels
+    tail = list(itertools.takewhile(lambda index: labels[index] == L_BODY, order[wide[-1] :]))
+    below = [labels[index] for index in order if index > tail[-1] and labels[index] != L_CHROME]
+    if below[:1] not in ([L_AUTHOR], [L_START]):
+        return labels
+    for index in tail:
+        labels[index] = L_START if index == tail[0] else L_MORE
     return labels
 
 
@@ -426,6 +462,37 @@ def _with_title_above_body(
     headline_like = len(line) <= _MAX_TITLE_CHARS and not line.endswith((*_SENTENCE_END, ":"))
     if headline_like and labels[first] in (L_CHROME, L_BODY) and body != [first]:
         labels[first] = L_TITLE
+    return labels
+
+
+def _bullet_authors(page: _Page, content: list[int]) -> dict[int, int]:
+    """Lines of a bulleted thread that name a commenter (`• Name`: a few words, no closing
+    punctuation, not a lone avatar initial) with the comment's text indented deeper on the
+    next line; each with that line."""
+    authors = {}
+    for index, below in itertools.pairwise(content):
+        line = page.lines[index]
+        name = line[2:].strip()
+        if (
+            line.startswith(_BULLETS)
+            and len(name) > 1
+            and len(name.split()) <= _MAX_AUTHOR_WORDS
+            and not name.endswith((*_SENTENCE_END, ":", ","))
+            and page.indent(below) > page.indent(index)
+        ):
+            authors[index] = below
+    return authors
+
+
+def _without_caption_atop_body(labels: dict[int, str], page: _Page) -> dict[int, str]:
+    """Short lines that open the body without ending a sentence (an image caption, a place
+    and date) are chrome: the body begins with its first sentence."""
+    body = [index for index in sorted(labels) if labels[index] == L_BODY]
+    for index in body[:-1]:
+        line = page.lines[index]
+        if len(line.split()) > _MAX_CAPTION_WORDS or line.endswith((*_SENTENCE_END, ":")):
+            break
+        labels[index] = L_CHROME
     return labels
 
 

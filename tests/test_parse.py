@@ -68,6 +68,7 @@ CHROME_EXAMPLES = [
     "Posted on by editor",
     "Posted on May 3, 2021 by the news desk",
     "Source: a news agency",
+    "Read more at the agency's press office",
     "Share it:",
     "Share this:",
     "Loading Facebook Comments ...",
@@ -85,6 +86,7 @@ NOT_CHROME = [
     "Bitcoin fell again on Monday: traders blamed the new rules.",
     "Source: the ministry said on Monday that the fighting had stopped.",
     "Share this story with your neighbours, the mayor asked.",
+    "Read more on this in our report tomorrow, the editor said.",
 ]
 
 # Hand-labelled from the seed pages, in page order.
@@ -492,6 +494,67 @@ def test_a_headline_like_first_line_above_the_body_is_the_title(
 ) -> None:
     text = f"{first_line}\n\nThe agency met on Tuesday.\n\nFarmers asked for data."
     assert _labels_after(parse._with_title_above_body, text, "X B B", {}) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "labels", "expected"),
+    [
+        # Paragraphs one blank line apart, then two: a comment, as a comment follows.
+        (
+            "One.\n\nTwo.\n\nThree.\n\n\nI doubt it.\nReally.\n\nAnna\nNot me.",
+            "B B B B B A C",
+            "B B B S C A C",
+        ),
+        # Nothing follows that is a comment: the body stands.
+        ("One.\n\nTwo.\n\nThree.\n\n\nFour.", "B B B B", "B B B B"),
+        # Lines between two body lines are no gap, even labelled chrome.
+        ("One.\n\nTwo.\n\nCaption\n\nThree.\n\nAnna\nNot me.", "B B X B A C", "B B X B A C"),
+        # A page spaced by two blank lines throughout has no wider gap.
+        ("One.\n\n\nTwo.\n\n\nThree.\n\n\nAnna\nNot me.", "B B B A C", "B B B A C"),
+        # Lines with no blank between, then one: one blank line is a paragraph's, not wider.
+        ("One.\nTwo.\nThree.\n\nFour.\n\nAnna\nNot me.", "B B B B A C", "B B B B A C"),
+    ],
+    ids=["wider-gap", "no-comment-below", "chrome-between", "evenly-spaced", "one-blank-line"],
+)
+def test_the_body_s_last_lines_below_a_wider_gap_are_a_comment(
+    text: str, labels: str, expected: str
+) -> None:
+    def rule(labels: dict[int, str], page: parse._Page) -> dict[int, str]:
+        return parse._with_comment_below_a_wide_gap_in_the_body(labels)
+
+    assert _labels_after(rule, text, labels) == expected
+
+
+def test_bullet_author_lines_name_a_commenter_above_deeper_text() -> None:
+    page = parse._Page(
+        "  • Halvard\n\n    The ridge changed.\n"  # an author: lines 0 and 2
+        "  • F\n    An avatar's initial.\n"  # one letter: no name
+        "  • The ridge changed hands.\n    Not a name.\n"  # a sentence
+        "  • Mira Okafor\n  • Stefan B\n"  # no deeper text below Mira
+        "      Good map."  # Stefan's text
+    )
+
+    assert parse._bullet_authors(page, page.content()) == {0: 2, 8: 9}
+
+
+@pytest.mark.parametrize(
+    ("first_line", "expected"),
+    [
+        ("Kessel Ridge, 3 May 2018", "X B B"),  # a caption
+        ("Photo: the ridge seen from the old road to the north of the small village", "X B B"),
+        ("The ridge changed hands twice this winter.", "B B B"),  # a sentence
+        ("Reports from the valley:", "B B B"),  # introduces what follows
+        (" ".join(["word"] * 16), "B B B"),  # too long for a caption
+    ],
+    ids=["caption", "fifteen-words", "sentence", "colon", "sixteen-words"],
+)
+def test_a_caption_atop_the_body_is_chrome(first_line: str, expected: str) -> None:
+    text = f"{first_line}\n\nThe army said so on Monday.\n\nEnd."
+    assert _labels_after(parse._without_caption_atop_body, text, "B B B") == expected
+
+
+def test_the_last_body_line_is_never_taken_for_a_caption() -> None:
+    assert _labels_after(parse._without_caption_atop_body, "Kessel Ridge", "B") == "B"
 
 
 def test_a_title_found_by_the_labeller_is_kept_and_a_lone_body_line_is_no_title() -> None:
