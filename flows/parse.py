@@ -471,11 +471,11 @@ def _bullet_authors(page: _Page, content: list[int]) -> dict[int, int]:
     next line; each with that line."""
     authors = {}
     for index, below in itertools.pairwise(content):
-        line = page.lines[index]
-        name = line[2:].strip()
+        if not page.lines[index].startswith(_BULLETS):
+            continue
+        name = page.lines[index][2:].strip()
         if (
-            line.startswith(_BULLETS)
-            and len(name) > 1
+            len(name) > 1
             and len(name.split()) <= _MAX_AUTHOR_WORDS
             and not name.endswith((*_SENTENCE_END, ":", ","))
             and page.indent(below) > page.indent(index)
