@@ -25,7 +25,7 @@ from flows.line_features import START as L_START
 from flows.line_features import TITLE as L_TITLE
 from flows.timebox import OverBudgetError, time_budget
 
-PARSER_VERSION = "8"
+PARSER_VERSION = "9"
 # The line labeller, trained by `python -m flows.train_parser` on labelled pages.
 MODEL_PATH = Path(__file__).resolve().parent / "reference" / "line_model.crfsuite"
 # Comment layouts the parser tells apart: wpDiscuz author-line comments, numbered and bullet
@@ -449,8 +449,14 @@ def _with_article_above_marked_thread(labels: dict[int, str], page: _Page) -> di
 def _with_title_above_body(
     labels: dict[int, str], known: dict[int, str], page: _Page
 ) -> dict[int, str]:
-    """A page with a body and no title line: its first line is the headline when it reads
-    like one (short, no closing full stop or colon) and stands above the body."""
+    """The title line, checked against the body: a line labelled title that ends in a colon
+    introduces the body and is its first line; a page with a body and no title line takes
+    its first line for the headline when it reads like one (short, no closing full stop or
+    colon) and stands above the body."""
+    titles = [index for index in sorted(labels) if labels[index] == L_TITLE]
+    if titles and page.lines[titles[0]].endswith(":") and L_BODY in labels.values():
+        # No headline ends in a colon: a line that does introduces the body below it.
+        labels[titles[0]] = L_BODY
     if L_TITLE in labels.values():
         return labels
     order = [index for index in sorted(labels) if index not in known]
@@ -499,13 +505,20 @@ def _without_caption_atop_body(labels: dict[int, str], page: _Page) -> dict[int,
 def _with_body_under_title(
     labels: dict[int, str], known: dict[int, str], page: _Page
 ) -> dict[int, str]:
-    """A titled page with no body line: the prose between the title and the comments is its
-    body (a short page gives the labeller little to go on)."""
+    """A page with no body line: the prose between its title (or its top, when it has neither
+    title nor comments) and the comments is its body (a short page gives the labeller little
+    to go on)."""
     order = sorted(labels)
     title = next((i for i in order if labels[i] == L_TITLE), None)
-    if title is None or L_BODY in labels.values():
+    if L_BODY in labels.values():
         return labels
-    for index in order[order.index(title) + 1 :]:
+    if title is None:
+        if set(labels.values()) != {L_CHROME}:
+            return labels
+        start = 0
+    else:
+        start = order.index(title) + 1
+    for index in order[start:]:
         if labels[index] in (L_AUTHOR, L_START, L_MORE):
             break
         if index not in known and labels[index] == L_CHROME and reads_like_prose(page.lines[index]):

@@ -557,6 +557,41 @@ def test_the_last_body_line_is_never_taken_for_a_caption() -> None:
     assert _labels_after(parse._without_caption_atop_body, "Kessel Ridge", "B") == "B"
 
 
+def test_a_title_that_ends_in_a_colon_is_the_body_s_first_line() -> None:
+    text = "Reports from the valley:\n- The bridge is open.\n- The road is not."
+    assert _labels_after(parse._with_title_above_body, text, "T B B", {}) == "B B B"
+
+
+@pytest.mark.parametrize(
+    ("text", "labels", "expected"),
+    [
+        # Nothing but chrome labels: the prose is the body, the rest stays chrome.
+        (
+            "Berlin, 3 May\nThe bridge over the canal opened again on Monday morning.\nShare",
+            "X X X",
+            "X B X",
+        ),
+        # A title and no body: the prose under the title, down to the comments.
+        (
+            "Bridge Opens\nThe bridge over the canal opened again on Monday morning.\nAnna\nGood.",
+            "T X A C",
+            "T B A C",
+        ),
+        # Comments and no title: the page may be comments only, its prose stays as labelled.
+        (
+            "The bridge over the canal opened again on Monday morning.\nAnna\nGood.",
+            "X A C",
+            "X A C",
+        ),
+    ],
+    ids=["only-chrome", "under-title", "comments-only"],
+)
+def test_a_page_without_body_lines_takes_its_prose_for_the_body(
+    text: str, labels: str, expected: str
+) -> None:
+    assert _labels_after(parse._with_body_under_title, text, labels, {}) == expected
+
+
 def test_a_title_found_by_the_labeller_is_kept_and_a_lone_body_line_is_no_title() -> None:
     assert _labels_after(parse._with_title_above_body, "A\nB\nC", "T X B", {}) == "T X B"
     assert _labels_after(parse._with_title_above_body, "One line", "B", {}) == "B"
