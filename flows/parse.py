@@ -364,10 +364,11 @@ def _label_lines(
     threads = {i for i in says if len(says) >= 2 or _NUMBERED.match(page.lines[i])}
     bulleted = _bullet_authors(page, content)
     threads |= bulleted.keys()
+    bullet_texts = set(bulleted.values())
     certainty = []
     for position, index in enumerate(content):
         allowed = _allowed_labels(page.lines[index], index in threads, below_widget=index > widget)
-        if index in bulleted.values():
+        if index in bullet_texts:
             allowed = (L_MORE,)
         if allowed and predicted[position] not in allowed:
             predicted[position] = max(allowed, key=lambda label: tagger.marginal(label, position))
