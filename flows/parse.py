@@ -381,14 +381,14 @@ def _label_lines(
     labels = _without_invented_comments(labels, known)
     labels = _with_body_under_title(labels, known, page)
     labels = _with_comment_below_a_wide_gap_in_the_body(labels)
-    labels = _with_comment_per_wide_gap(labels, page)
+    labels = _with_comment_per_wide_gap(labels)
     labels = _with_article_above_marked_thread(labels, page)
     labels = _with_title_above_body(labels, known, page)
     labels = _without_caption_atop_body(labels, page)
     return _with_text_under_each_author(labels, known, page), certainty
 
 
-def _with_comment_per_wide_gap(labels: dict[int, str], page: _Page) -> dict[int, str]:
+def _with_comment_per_wide_gap(labels: dict[int, str]) -> dict[int, str]:
     """Comment text below two or more blank lines opens a new comment: comment widgets set
     comments apart by a wider gap than the paragraphs within one (an author line and its
     text aside)."""

@@ -415,12 +415,22 @@ def test_reads_like_prose_takes_sentences_of_six_words_or_more(line: str, prose:
 # of a short page, one label per non-blank line.
 
 
-def _labels_after(
-    rule: Callable[..., dict[int, str]], text: str, labels: str, *extra: object
-) -> str:
+Rule = Callable[[dict[int, str], parse._Page], dict[int, str]]
+
+
+def _labels_after(rule: Rule, text: str, labels: str) -> str:
     page = parse._Page(text)
     given = dict(zip(page.content(), labels.split(), strict=True))
-    return " ".join(label for _, label in sorted(rule(given, *extra, page).items()))
+    return " ".join(label for _, label in sorted(rule(given, page).items()))
+
+
+def _without_known_chrome(rule: Callable[..., dict[int, str]]) -> Rule:
+    """`rule` on a page where no line is known chrome."""
+    return lambda labels, page: rule(labels, {}, page)
+
+
+def _labels_only(rule: Callable[[dict[int, str]], dict[int, str]]) -> Rule:
+    return lambda labels, page: rule(labels)
 
 
 @pytest.mark.parametrize(
@@ -440,7 +450,7 @@ def _labels_after(
     ids=["two-blank-lines-apart", "author-above-a-wide-gap", "body-untouched"],
 )
 def test_a_wide_gap_opens_a_new_comment(text: str, labels: str, expected: str) -> None:
-    assert _labels_after(parse._with_comment_per_wide_gap, text, labels) == expected
+    assert _labels_after(_labels_only(parse._with_comment_per_wide_gap), text, labels) == expected
 
 
 @pytest.mark.parametrize(
@@ -493,7 +503,10 @@ def test_a_headline_like_first_line_above_the_body_is_the_title(
     first_line: str, expected: str
 ) -> None:
     text = f"{first_line}\n\nThe agency met on Tuesday.\n\nFarmers asked for data."
-    assert _labels_after(parse._with_title_above_body, text, "X B B", {}) == expected
+    assert (
+        _labels_after(_without_known_chrome(parse._with_title_above_body), text, "X B B")
+        == expected
+    )
 
 
 @pytest.mark.parametrize(
@@ -519,9 +532,7 @@ def test_a_headline_like_first_line_above_the_body_is_the_title(
 def test_the_body_s_last_lines_below_a_wider_gap_are_a_comment(
     text: str, labels: str, expected: str
 ) -> None:
-    def rule(labels: dict[int, str], page: parse._Page) -> dict[int, str]:
-        return parse._with_comment_below_a_wide_gap_in_the_body(labels)
-
+    rule = _labels_only(parse._with_comment_below_a_wide_gap_in_the_body)
     assert _labels_after(rule, text, labels) == expected
 
 
@@ -559,7 +570,9 @@ def test_the_last_body_line_is_never_taken_for_a_caption() -> None:
 
 def test_a_title_that_ends_in_a_colon_is_the_body_s_first_line() -> None:
     text = "Reports from the valley:\n- The bridge is open.\n- The road is not."
-    assert _labels_after(parse._with_title_above_body, text, "T B B", {}) == "B B B"
+    assert (
+        _labels_after(_without_known_chrome(parse._with_title_above_body), text, "T B B") == "B B B"
+    )
 
 
 @pytest.mark.parametrize(
@@ -589,12 +602,19 @@ def test_a_title_that_ends_in_a_colon_is_the_body_s_first_line() -> None:
 def test_a_page_without_body_lines_takes_its_prose_for_the_body(
     text: str, labels: str, expected: str
 ) -> None:
-    assert _labels_after(parse._with_body_under_title, text, labels, {}) == expected
+    assert (
+        _labels_after(_without_known_chrome(parse._with_body_under_title), text, labels) == expected
+    )
 
 
 def test_a_title_found_by_the_labeller_is_kept_and_a_lone_body_line_is_no_title() -> None:
-    assert _labels_after(parse._with_title_above_body, "A\nB\nC", "T X B", {}) == "T X B"
-    assert _labels_after(parse._with_title_above_body, "One line", "B", {}) == "B"
+    assert (
+        _labels_after(_without_known_chrome(parse._with_title_above_body), "A\nB\nC", "T X B")
+        == "T X B"
+    )
+    assert (
+        _labels_after(_without_known_chrome(parse._with_title_above_body), "One line", "B") == "B"
+    )
 
 
 @pytest.mark.parametrize(
