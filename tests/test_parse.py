@@ -333,6 +333,39 @@ def test_each_known_chrome_line_is_chrome_of_its_kind(line: str, kind: str) -> N
     assert _known_kind(line) == kind
 
 
+def test_the_header_and_the_links_under_more_on_this_topic_are_known_chrome() -> None:
+    page, known = prepared_page(
+        "5,000 $\nMAY 2021\n\nFerry Fares Rise\n\nFares go up in May.\n\n"
+        "More on this topic:\n1. Ferry fares rose last year\n2) The pier reopens\n\n"
+        "Notify of\n"
+    )
+
+    assert known == {
+        0: "header",
+        1: "header",
+        7: "article",
+        8: "related",
+        9: "related",
+        11: "widget",
+    }
+    assert page.roles == [
+        "header",
+        "header",
+        "blank",
+        None,
+        "blank",
+        None,
+        "blank",
+        "chrome",
+        "chrome",
+        "chrome",
+        "blank",
+        "chrome",
+        "blank",
+    ]
+    assert page.crawl_month == date(2021, 5, 1)
+
+
 @pytest.mark.parametrize("line", PROSE_LIKE_CHROME)
 def test_prose_that_opens_like_chrome_is_not_known_chrome(line: str) -> None:
     assert _known_kind(line) is None
@@ -944,6 +977,13 @@ def test_an_author_line_cut_off_by_the_crawl_is_kept_as_unsplit_text(
 
     assert [comment.author for comment in parsed.comments] == kept_authors
     assert parsed.unsplit == cut_after.strip()
+
+
+def test_the_only_comment_cut_off_after_its_author_line_is_kept_as_unsplit_text() -> None:
+    parsed = parse_page("Ferry Fares Rise\n\nFares go up in May.\n\nNotify of\nAlice Moor\n")
+
+    assert parsed.comments == []
+    assert parsed.unsplit == "Alice Moor"
 
 
 def test_comments_of_another_site_are_split_and_their_time_stamps_dropped() -> None:
