@@ -252,6 +252,19 @@ _OWN_NAMES = (
 _OWN = [*_OWN_NAMES.split(), *_PATTERNS]
 
 
+# What `line_features` reads: one row per non-blank line, in page order: the page's number
+# in the batch, the line's among the page's non-blank lines and among all its lines, the line
+# stripped and as crawled, and the kind of known chrome it is (null when none).
+LINES_SCHEMA = {
+    "page": pl.UInt32(),
+    "position": pl.Int64(),
+    "line_no": pl.Int64(),
+    "line": pl.String(),
+    "raw": pl.String(),
+    "kind": pl.String(),
+}
+
+
 def line_features(lines: pl.DataFrame) -> list[list[str]]:
     """The attributes of each line in `lines` (page, position, line_no, line, raw, kind: one
     row per non-blank line, in page order), as a list of strings per line."""

@@ -19,7 +19,7 @@ import pycrfsuite
 from flows.line_features import AUTHOR as L_AUTHOR
 from flows.line_features import BODY as L_BODY
 from flows.line_features import CHROME as L_CHROME
-from flows.line_features import CUE_WORDS, line_features
+from flows.line_features import CUE_WORDS, LINES_SCHEMA, line_features
 from flows.line_features import MORE as L_MORE
 from flows.line_features import START as L_START
 from flows.line_features import TITLE as L_TITLE
@@ -596,7 +596,7 @@ def line_inputs(
         for number, ((page, known), content) in enumerate(zip(prepared, contents, strict=True))
         for position, index in enumerate(content)
     ]
-    frame = pl.DataFrame(rows, schema=_LINES_SCHEMA, orient="row")
+    frame = pl.DataFrame(rows, schema=LINES_SCHEMA, orient="row")
     features = line_features(frame) if rows else []
     inputs = []
     start = 0
@@ -604,16 +604,6 @@ def line_inputs(
         inputs.append((content, features[start : start + len(content)]))
         start += len(content)
     return inputs
-
-
-_LINES_SCHEMA = {
-    "page": pl.UInt32(),
-    "position": pl.Int64(),
-    "line_no": pl.Int64(),
-    "line": pl.String(),
-    "raw": pl.String(),
-    "kind": pl.String(),
-}
 
 
 @functools.cache

@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from flows.line_features import line_features
+from flows.line_features import LINES_SCHEMA, line_features
 
 
 def _lines(*pages: list[tuple[int, str]]) -> pl.DataFrame:
@@ -12,15 +12,7 @@ def _lines(*pages: list[tuple[int, str]]) -> pl.DataFrame:
         for page, lines in enumerate(pages)
         for position, (line_no, line) in enumerate(lines)
     ]
-    schema = {
-        "page": pl.UInt32(),
-        "position": pl.Int64(),
-        "line_no": pl.Int64(),
-        "line": pl.String(),
-        "raw": pl.String(),
-        "kind": pl.String(),
-    }
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    return pl.DataFrame(rows, schema=LINES_SCHEMA, orient="row")
 
 
 def _with(attribute: str, features: list[list[str]]) -> list[bool]:
