@@ -188,18 +188,19 @@ def clone_file(source: Path, target: Path) -> str:
         except OSError:
             pass
         size = os.fstat(src.fileno()).st_size
+        copied = 0
         try:
-            copied = 0
             while copied < size:
                 done = os.copy_file_range(src.fileno(), dst.fileno(), size - copied)
                 if done == 0:
                     break
                 copied += done
-            return "copy_file_range"
         except OSError:
-            src.seek(0)
-            dst.seek(0)
-            dst.truncate()
+            copied = -1
+        if copied == size:
+            return "copy_file_range"
+    # A kernel copy that failed or stopped short (a file system that copies nothing) is
+    # redone whole: the next version never starts from part of the file.
     shutil.copyfile(source, target)
     return "copy"
 

@@ -292,6 +292,23 @@ def test_without_clones_or_a_kernel_copy_the_file_is_copied_by_hand(tmp_path, mo
     assert target.read_bytes() == b"published version" * 1000
 
 
+def test_a_kernel_copy_that_stops_short_is_redone_by_hand(tmp_path, monkeypatch):
+    source = tmp_path / "news.duckdb"
+    source.write_bytes(b"published version" * 1000)
+    target = tmp_path / "copy.duckdb"
+    copy_file_range = os.copy_file_range
+
+    def stops_after_100_bytes(src: int, dst: int, count: int) -> int:
+        # copy_file_range(2) returns 0 at the source's end, or where a file system copies no more.
+        return copy_file_range(src, dst, 100) if os.lseek(src, 0, os.SEEK_CUR) == 0 else 0
+
+    monkeypatch.setattr(fcntl, "ioctl", cannot_clone)
+    monkeypatch.setattr(os, "copy_file_range", stops_after_100_bytes)
+
+    assert clone_file(source, target) == "copy"
+    assert target.read_bytes() == b"published version" * 1000
+
+
 def caused_by(cause: BaseException, *, implicitly: bool = False) -> RuntimeError:
     """An error raised while handling `cause` (implicitly) or `from` it."""
     error = RuntimeError("the load failed")
