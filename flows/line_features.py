@@ -5,6 +5,7 @@ Features are computed column-wise with polars over every non-blank line of a bat
 of attribute strings, the form the CRF tagger takes.
 """
 
+import functools
 from typing import Any
 
 import polars as pl
@@ -265,24 +266,33 @@ LINES_SCHEMA = {
 }
 
 
-def line_features(lines: pl.DataFrame) -> list[list[str]]:
-    """The attributes of each line in `lines` (page, position, line_no, line, raw, kind: one
-    row per non-blank line, in page order), as a list of strings per line."""
+@functools.cache
+def _stages() -> tuple[list[pl.Expr], ...]:
+    """The expressions of each step from lines to attributes, built once per process: a
+    parse of one page (`newsflow explain`, a page parsed on its own budget) would otherwise
+    spend more time building them than using them."""
     neighbours = [
         pl.concat_str(pl.lit(f"{offset}:"), _shifted(pl.col(key), offset))
         for offset in (-1, 1)
         for key in _NEIGHBOUR_KEYS
     ]
-    joined = (
-        lines.lazy()
-        .with_columns(pl.col("line").str.slice(0, _SAMPLE_CHARS).alias("sample"))
-        .with_columns(_line_measures())
-        .with_columns(_name_like())
-        .with_columns(_page_measures())
-        .with_columns(*_line_columns(), *_page_columns())
+    return (
+        [pl.col("line").str.slice(0, _SAMPLE_CHARS).alias("sample")],
+        _line_measures(),
+        [_name_like()],
+        _page_measures(),
+        [*_line_columns(), *_page_columns()],
         # One tab-joined string per line: far cheaper to hand to Python than a list column.
-        .select(pl.concat_str([*_OWN, *neighbours], separator="\t", ignore_nulls=True))
-        .collect()
-        .to_series()
+        [pl.concat_str([*_OWN, *neighbours], separator="\t", ignore_nulls=True)],
     )
-    return [attributes.split("\t") for attributes in joined.to_list()]
+
+
+def line_features(lines: pl.DataFrame) -> list[list[str]]:
+    """The attributes of each line in `lines` (page, position, line_no, line, raw, kind: one
+    row per non-blank line, in page order), as a list of strings per line."""
+    *steps, attributes = _stages()
+    frame = lines.lazy()
+    for step in steps:
+        frame = frame.with_columns(step)
+    joined = frame.select(attributes).collect().to_series()
+    return [line.split("\t") for line in joined.to_list()]

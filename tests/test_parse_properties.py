@@ -4,6 +4,7 @@ deterministic."""
 import re
 from collections import defaultdict
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +20,10 @@ from flows.parse import (
     ParsedPage,
     parse_page,
 )
+
+# A thousand parses of generated text, run for their properties: coverage is measured by the
+# parser's own tests, and tracing every line here would add half again to this module's time.
+pytestmark = pytest.mark.no_cover
 
 CHROME_LINE = re.compile("|".join(f"(?:{pattern})" for pattern in CHROME_LINES))
 HEADER_LINE = re.compile(r"\d[\d,.]* ?\$|[A-Z]+ (?:19|20)\d\d")
