@@ -267,32 +267,32 @@ LINES_SCHEMA = {
 
 
 @functools.cache
-def _stages() -> tuple[list[pl.Expr], ...]:
-    """The expressions of each step from lines to attributes, built once per process: a
-    parse of one page (`newsflow explain`, a page parsed on its own budget) would otherwise
-    spend more time building them than using them."""
+def _steps() -> tuple[list[list[pl.Expr]], pl.Expr]:
+    """The columns added at each step from lines to attributes, and the attributes of each
+    line, built once per process: a parse of one page (`newsflow explain`, a page parsed on
+    its own budget) would otherwise spend more time building them than using them."""
     neighbours = [
         pl.concat_str(pl.lit(f"{offset}:"), _shifted(pl.col(key), offset))
         for offset in (-1, 1)
         for key in _NEIGHBOUR_KEYS
     ]
-    return (
+    steps = [
         [pl.col("line").str.slice(0, _SAMPLE_CHARS).alias("sample")],
         _line_measures(),
         [_name_like()],
         _page_measures(),
         [*_line_columns(), *_page_columns()],
-        # One tab-joined string per line: far cheaper to hand to Python than a list column.
-        [pl.concat_str([*_OWN, *neighbours], separator="\t", ignore_nulls=True)],
-    )
+    ]
+    # One tab-joined string per line: far cheaper to hand to Python than a list column.
+    return steps, pl.concat_str([*_OWN, *neighbours], separator="\t", ignore_nulls=True)
 
 
 def line_features(lines: pl.DataFrame) -> list[list[str]]:
     """The attributes of each line in `lines` (page, position, line_no, line, raw, kind: one
     row per non-blank line, in page order), as a list of strings per line."""
-    *steps, attributes = _stages()
+    steps, attributes = _steps()
     frame = lines.lazy()
-    for step in steps:
-        frame = frame.with_columns(step)
+    for columns in steps:
+        frame = frame.with_columns(columns)
     joined = frame.select(attributes).collect().to_series()
-    return [line.split("\t") for line in joined.to_list()]
+    return [line_attributes.split("\t") for line_attributes in joined.to_list()]
