@@ -23,7 +23,7 @@ CUE_WORDS = frozenset(
     reply replies like likes share shares report flag loading load more comment comments
     subscribe follow posted by on source sources tags tag related read click see leave log
     login logged sign up email print avatar says said wrote ago hour hours minute minutes
-    day days week weeks month months year years edited permalink quote view all newest
+    day days week weeks month months year years edit edited delete permalink quote view all newest
     oldest voted votes notify of anonymous guest member joined posts rank admin moderator
     facebook twitter telegram save copy link home menu search next previous back top
     advertisement photo image video map file illustrative credit written editor editorial

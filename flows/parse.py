@@ -25,7 +25,7 @@ from flows.line_features import START as L_START
 from flows.line_features import TITLE as L_TITLE
 from flows.timebox import OverBudgetError, time_budget
 
-PARSER_VERSION = "9"
+PARSER_VERSION = "10"
 # The line labeller, trained by `python -m flows.train_parser` on labelled pages.
 MODEL_PATH = Path(__file__).resolve().parent / "reference" / "line_model.crfsuite"
 # Comment layouts the parser tells apart: wpDiscuz author-line comments, numbered and bullet
@@ -54,6 +54,9 @@ ARTICLE_CHROME = (
     # Donation addresses: `BITCOIN (BTC): 1abc...`, `PAYPAL, ... : mail@...`.
     r"(?i:paypal|bitcoin|btc|ethereum|eth|litecoin|ltc|monero|xmr)\b[^:.!?]{0,40}: ?(?:\S+|.*@.*)",
     r"Do you like this content\? Consider helping us!",
+    # SouthFront's donation appeal: `If you're able, and if you like our content and
+    # approach, please support the project. ... PayPal: ...`.
+    r"If you['\u2019]\S+ \S+, and if you like our content and \S+, please support\b.*",
     r"More on this topic:",
     # Bylines, credits and share buttons of other sites (LAYOUTS.md, section 6).
     r"By (?:[A-Z][\w.'-]*(?: |$)){1,4}(?:(?:and|&) (?:[A-Z][\w.'-]*(?: |$)){1,4})?",
@@ -116,9 +119,20 @@ _CHROME_KINDS = (
     ("form", _any_of(REPLY_FORM_CHROME)),
     ("article", _any_of(ARTICLE_CHROME)),
 )
+# The number of comments a comment-section header counts.
+_COMMENT_COUNT = re.compile(r"^(?:(\d+)|No) |\((\d+)\)$")
+# A comment-section header that names the post it is under, in quotes (`14 thoughts on
+# "Title"`; not a forum's `1930 replies to this topic`).
+_NAMED_SECTION = re.compile(
+    r"(?:\d+|One) (?i:thoughts?|comments?|responses?|replies) (?:on|to) [\"\u201c\u00ab].+"
+)
 # A line of the comment widget or a comment-section header or closer.
 SECTION_LINE = _any_of(WIDGET_CHROME + COMMENT_SECTION_CHROME)
 _RELATED_LINKS = re.compile(r"More on this topic:")
+# A flattened comment header: its fields, and the button the comment's text is glued to.
+_FIELD_SEPARATOR = re.compile(r"\s+\|\s+")
+_BUTTON_THEN_TEXT = re.compile(r"(?i:reply|delete|report|flag|like|share)\s+(?P<text>\S.*)")
+_MIN_GLUED_WORDS = 3
 _RELATED_LINK = re.compile(r"\d{1,3}[.)] \S.*")
 # Numbered-thread author lines (`1. Alice says:`); the number and the colon are optional.
 _SAYS_LINE = re.compile(r"(?:(?P<number>\d{1,4})[.)] +)?(?P<name>\S.{0,59}?) +says:?")
@@ -167,14 +181,21 @@ REJECT_SCHEMA = pl.Schema(
 )
 
 _MAX_AUTHOR_WORDS = 6
+_MAX_NAME_CHARS = 40
 # The longest first line taken for a headline when the labeller saw none.
 _MAX_TITLE_CHARS = 120
 # The most words of a caption-like line atop the body (longer lines are the body's).
 _MAX_CAPTION_WORDS = 15
 _SENTENCE_END = tuple('.!?…"”')
+# One sentence ending and another beginning: three small letters (not an abbreviation such
+# as `U.S. Forces`), a full stop, a space and a capital.
+_SENTENCE_BREAK = re.compile(r"[a-z]{3}[.!?] [A-Z]")
 # A line of this many words that ends a sentence is prose: kept as unsplit text when the
 # labeller calls it chrome, never dropped.
 _PROSE_WORDS = 6
+# The longest line taken for a first comment shown above the comment thread (see
+# _with_short_first_comment_above_the_thread).
+_MAX_SHORT_COMMENT_CHARS = 120
 # A line labelled with less certainty than this is worth a look.
 _UNCERTAIN = 0.6
 
@@ -232,6 +253,9 @@ class _Page:
         self.lines = [line.strip(_SPACE_OR_INVISIBLE) for line in self.raw]
         self.roles: list[str | None] = [None if line else BLANK for line in self.lines]
         self.crawl_month: date | None = None
+        # Comment lines that open with their widget's header (`Name | 7 years ago | Reply `),
+        # cut off the line: the commenter's name, or None where the header shows none.
+        self.glued_authors: dict[int, str | None] = {}
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -294,7 +318,9 @@ def prepared_page(text: str) -> tuple[_Page, dict[int, str]]:
     page = _Page(text)
     start, page.crawl_month = _mark_header(page)
     _strip_crawler_prefix(page, start)
-    return page, _known_chrome(page)
+    known = _known_chrome(page)
+    _cut_glued_comment_headers(page, known)
+    return page, known
 
 
 def _mark_header(page: _Page) -> tuple[int, date | None]:
@@ -322,6 +348,23 @@ def _strip_crawler_prefix(page: _Page, start: int) -> None:
     first = next((i for i in range(start, len(page)) if page.lines[i]), None)
     if first is not None:
         page.lines[first] = _CRAWLER_PREFIX.sub("", page.lines[first], count=1)
+
+
+def _cut_glued_comment_headers(page: _Page, known: dict[int, str]) -> None:
+    """Crawlers flatten some comment widgets into one line: the header's fields (name, time,
+    counts, buttons) joined by ` | `, the comment's text glued to the last button
+    (`Ann Lee | 7 years ago | Reply Good point.`). Such a line keeps the text alone."""
+    for index, line in enumerate(page.lines):
+        if index in known or " | " not in line:
+            continue
+        *header, last = _FIELD_SEPARATOR.split(line)
+        button = _BUTTON_THEN_TEXT.fullmatch(last)
+        if len(header) < 2 or button is None or len(button["text"].split()) < _MIN_GLUED_WORDS:
+            continue
+        name = None if looks_like_chrome(header[0]) else header.pop(0)
+        if (name is None or _name_like(name)) and all(map(looks_like_chrome, header)):
+            page.glued_authors[index] = name
+            page.lines[index] = button["text"]
 
 
 def _known_chrome(page: _Page) -> dict[int, str]:
@@ -359,6 +402,9 @@ def _label_lines(
     tagger.set(features)
     predicted = tagger.tag()
     widget = min((i for i, kind in known.items() if kind == "widget"), default=len(page))
+    # A header that names the post (`14 thoughts on "Title"`) opens the comments as surely.
+    named = (i for i in known if _NAMED_SECTION.fullmatch(page.lines[i]))
+    thread = min(widget, min(named, default=len(page)))
     says = [i for i in content if page.lines[i].endswith(_SAYS) and _says_name(page.lines[i])]
     # One `says:` line may introduce a quote; a thread numbers them or has more.
     threads = {i for i in says if len(says) >= 2 or _NUMBERED.match(page.lines[i])}
@@ -367,25 +413,52 @@ def _label_lines(
     bullet_texts = set(bulleted.values())
     certainty = []
     for position, index in enumerate(content):
-        allowed = _allowed_labels(page.lines[index], index in threads, below_widget=index > widget)
+        allowed = _allowed_labels(page.lines[index], index in threads, below_widget=index > thread)
         if index in bullet_texts:
             allowed = (L_MORE,)
+        if index in page.glued_authors:
+            allowed = (L_START,)
         if allowed and predicted[position] not in allowed:
-            predicted[position] = max(allowed, key=lambda label: tagger.marginal(label, position))
+            line = page.lines[index]
+            predicted[position] = _allowed_label(tagger, predicted, position, allowed, line)
         # Lines a rule decides (known chrome, thread authors) are as sure as the rule.
         decided = index in known or len(allowed) == 1
         certainty.append(1.0 if decided else tagger.marginal(predicted[position], position))
     labels = dict(zip(content, predicted, strict=True))
     for index in known:
         labels[index] = L_CHROME
-    labels = _without_invented_comments(labels, known)
+    labels = _without_invented_comments(labels, known, page)
     labels = _with_body_under_title(labels, known, page)
     labels = _with_comment_below_a_wide_gap_in_the_body(labels)
+    labels = _with_short_first_comment_above_the_thread(labels, known, page)
     labels = _with_comment_per_wide_gap(labels)
     labels = _with_article_above_marked_thread(labels, page)
     labels = _with_title_above_body(labels, known, page)
     labels = _without_caption_atop_body(labels, page)
-    return _with_text_under_each_author(labels, known, page), certainty
+    labels = _with_text_under_each_author(labels, known, page)
+    labels = _without_comments_under_a_zero_count(labels, known, page)
+    labels.update(dict.fromkeys(page.glued_authors, L_START))
+    return labels, certainty
+
+
+def _allowed_label(
+    tagger: pycrfsuite.Tagger,
+    predicted: list[str],
+    position: int,
+    allowed: tuple[str, ...],
+    line: str,
+) -> str:
+    """The label of a line, among those a rule allows, when the labeller gave it another."""
+    label = predicted[position]
+    above = next((above for above in reversed(predicted[:position]) if above != L_CHROME), None)
+    if label == L_BODY and above in (L_START, L_MORE) and L_MORE in allowed:
+        # Prose the labeller took for the article's, inside the thread: more of the comment
+        # above (a quoted article), not a comment of its own.
+        return L_MORE
+    if label == L_CHROME and L_AUTHOR in allowed and _name_like(line):
+        # A name in the thread that the labeller took for chrome: a commenter's.
+        return L_AUTHOR
+    return max(allowed, key=lambda label: tagger.marginal(label, position))
 
 
 def _with_comment_per_wide_gap(labels: dict[int, str]) -> dict[int, str]:
@@ -426,6 +499,48 @@ def _with_comment_below_a_wide_gap_in_the_body(labels: dict[int, str]) -> dict[i
     return labels
 
 
+def _with_short_first_comment_above_the_thread(
+    labels: dict[int, str], known: dict[int, str], page: _Page
+) -> dict[int, str]:
+    """Where comments with author lines follow the body with no comment chrome between, the
+    body's last lines are the first comment when they are short beside its longest paragraph:
+    pages without comment chrome often show their first comment without an author line. A
+    name-like line among them is the author of the text below it."""
+    order = sorted(labels)
+    opener = next((i for i in order if labels[i] in (L_AUTHOR, L_START)), None)
+    if opener is None or L_AUTHOR not in (labels[i] for i in order[order.index(opener) :]):
+        return labels
+    above = order[: order.index(opener)]
+    if any(known.get(i) in ("widget", "section") for i in above):
+        return labels
+    longest = max((len(page.lines[i]) for i in above if labels[i] == L_BODY), default=0)
+    tail: list[int] = []
+    for index in reversed(above):
+        line = page.lines[index]
+        short_text = labels[index] == L_BODY and len(line) <= min(
+            _MAX_SHORT_COMMENT_CHARS, longest // 3
+        )
+        if index in known or not (short_text or labels[index] == L_CHROME):
+            break
+        tail.insert(0, index)
+    texts = [i for i in tail if labels[i] == L_BODY]
+    if not texts or not any(labels[i] == L_BODY for i in above if i < tail[0]):
+        return labels
+    authors = [i for i in tail if labels[i] == L_CHROME and _name_like(page.lines[i])]
+    if labels[opener] != L_AUTHOR and not authors:
+        # The thread opens with a comment without author line: that one is the first.
+        return labels
+    relabelled = dict(labels)
+    previous = None
+    for index in tail:
+        if labels[index] == L_BODY:
+            relabelled[index] = L_MORE if previous in (L_AUTHOR, L_START, L_MORE) else L_START
+        elif index in authors:
+            relabelled[index] = L_AUTHOR
+        previous = relabelled[index]
+    return relabelled
+
+
 def _with_article_above_marked_thread(labels: dict[int, str], page: _Page) -> dict[int, str]:
     """Where comments open with a thread marker (`• Name`, `2. `, `Name says:`), a comment
     above the first marked one is the article's: its prose the body, the rest chrome."""
@@ -458,6 +573,9 @@ def _with_title_above_body(
     if titles and page.lines[titles[0]].endswith(":") and L_BODY in labels.values():
         # No headline ends in a colon: a line that does introduces the body below it.
         labels[titles[0]] = L_BODY
+    if titles and _reads_like_sentences(page.lines[titles[0]]):
+        # Nor is a headline made of sentences: such a line opens the body.
+        labels[titles[0]] = L_BODY
     if L_TITLE in labels.values():
         return labels
     order = [index for index in sorted(labels) if index not in known]
@@ -465,11 +583,27 @@ def _with_title_above_body(
     if not body:
         return labels
     first = order[0]
-    line = page.lines[first]
-    headline_like = len(line) <= _MAX_TITLE_CHARS and not line.endswith((*_SENTENCE_END, ":"))
-    if headline_like and labels[first] in (L_CHROME, L_BODY) and body != [first]:
+    takes_title = labels[first] in (L_CHROME, L_BODY) and body != [first]
+    if takes_title and _headline_like(page.lines[first]):
         labels[first] = L_TITLE
     return labels
+
+
+def _headline_like(line: str) -> bool:
+    """Short, with no closing full stop or colon, not sentences: a line that can be a title."""
+    return (
+        len(line) <= _MAX_TITLE_CHARS
+        and not line.endswith((*_SENTENCE_END, ":"))
+        and not _reads_like_sentences(line)
+    )
+
+
+def _reads_like_sentences(line: str) -> bool:
+    """Sentences of prose, not a headline: one sentence ends and another begins, and most
+    words are in small letters (headlines capitalise theirs: `Talks Fail. Army Moves In`)."""
+    words = line.split()
+    capitalised = sum(word[:1].isupper() for word in words)
+    return bool(_SENTENCE_BREAK.search(line)) and capitalised * 2 < len(words)
 
 
 def _bullet_authors(page: _Page, content: list[int]) -> dict[int, int]:
@@ -497,7 +631,11 @@ def _without_caption_atop_body(labels: dict[int, str], page: _Page) -> dict[int,
     body = [index for index in sorted(labels) if labels[index] == L_BODY]
     for index in body[:-1]:
         line = page.lines[index]
-        if len(line.split()) > _MAX_CAPTION_WORDS or line.endswith((*_SENTENCE_END, ":")):
+        if (
+            len(line.split()) > _MAX_CAPTION_WORDS
+            or line.endswith((*_SENTENCE_END, ":"))
+            or _reads_like_sentences(line)
+        ):
             break
         labels[index] = L_CHROME
     return labels
@@ -549,9 +687,28 @@ def _with_text_under_each_author(
     return labels
 
 
-def _without_invented_comments(labels: dict[int, str], known: dict[int, str]) -> dict[int, str]:
+def _without_comments_under_a_zero_count(
+    labels: dict[int, str], known: dict[int, str], page: _Page
+) -> dict[int, str]:
+    """A page whose comment counts all say zero (`0 Comments`, `Comments (0)`) has no
+    comments: what the labeller took for one is chrome (kept as unsplit text if it reads
+    like prose)."""
+    counts = [
+        _COMMENT_COUNT.search(page.lines[i]) for i, kind in known.items() if kind == "section"
+    ]
+    numbers = [int(found[1] or found[2] or 0) for found in counts if found]
+    if not numbers or any(numbers):
+        return labels
+    comment = (L_AUTHOR, L_START, L_MORE)
+    return {i: L_CHROME if label in comment else label for i, label in labels.items()}
+
+
+def _without_invented_comments(
+    labels: dict[int, str], known: dict[int, str], page: _Page
+) -> dict[int, str]:
     """A page of one comment and nothing else, with no comment chrome, is an article: its
-    first line the title, the rest the body. A wrong guess of comments costs more than none."""
+    first line the title if it reads like one, the rest the body. A wrong guess of comments
+    costs more than none."""
     opened = [i for i, label in labels.items() if label in (L_AUTHOR, L_START)]
     article = [i for i, label in labels.items() if label in (L_TITLE, L_BODY)]
     sections = [i for i, kind in known.items() if kind in ("widget", "section")]
@@ -560,7 +717,8 @@ def _without_invented_comments(labels: dict[int, str], known: dict[int, str]) ->
     text = sorted(i for i, label in labels.items() if label != L_CHROME)
     relabelled = dict(labels)
     relabelled.update({index: L_BODY for index in text})
-    relabelled[text[0]] = L_TITLE if len(text) > 1 else L_BODY
+    if len(text) > 1 and _headline_like(page.lines[text[0]]):
+        relabelled[text[0]] = L_TITLE
     return relabelled
 
 
@@ -656,7 +814,7 @@ def _read_comments(page: _Page, labels: dict[int, str]) -> list[Comment]:
             page.roles[index] = AUTHOR
             continue
         if label == L_START or current is None:
-            current = Comment(author=None)
+            current = Comment(author=page.glued_authors.get(index))
             comments.append(current)
         text = _THREAD_MARKER.sub("", line, count=1) if not current.text_lines else line
         joined = current.text_lines and last_text == index - 1
@@ -682,6 +840,16 @@ def author_name(line: str) -> str:
         name = posted["name"]
     name = _AUTHOR_DECORATION.sub("", name).strip()
     return name or line
+
+
+def _name_like(line: str) -> bool:
+    """A line that could be a commenter's name alone: a few words, no closing punctuation."""
+    return (
+        len(line) <= _MAX_NAME_CHARS
+        and len(line.split()) <= _MAX_AUTHOR_WORDS
+        and not line.endswith((*_SENTENCE_END, ":", ","))
+        and not looks_like_chrome(line)
+    )
 
 
 def _says_name(line: str) -> str | None:
@@ -747,11 +915,11 @@ def _layout(page: _Page, comments: list[Comment], known: dict[int, str]) -> str:
     if any(line.startswith("•") for line in lines):
         return "bullets"
     kinds = set(known.values())
-    if "widget" in kinds:
+    if not comments:
+        return "unknown" if kinds & {"widget", "section"} else "none"
+    if "widget" in kinds or _wpdiscuz_shaped(page, comments):
         return "wpdiscuz"
-    if comments:
-        return "wpdiscuz" if _wpdiscuz_shaped(page, comments) else "other"
-    return "unknown" if "section" in kinds else "none"
+    return "other"
 
 
 def _wpdiscuz_shaped(page: _Page, comments: list[Comment]) -> bool:
