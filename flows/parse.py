@@ -148,6 +148,10 @@ _AUTHOR_DECORATION = re.compile(
     r"|\s+[|·]\s.*$"
 )
 _DIGIT = re.compile(r"\d")
+# An author line that ends in the comment's date (talkbacks): `Dana ,   Haifa   (09.14.21)`.
+_DATED_AUTHOR = re.compile(
+    r"[^\s,()|][^,()|]{0,39}(?:\s*,\s+[^,()|]{1,40}?)?\s+\(\d{1,2}[./]\d{1,2}[./]\d{2,4}\)"
+)
 _CHROME_SEPARATOR = re.compile(r"\s[|·•]\s")
 # Forum post headers: `#2 — posted by Kirsten on 14.05.2024, 08:03`.
 _POSTED_BY = re.compile(
@@ -401,23 +405,10 @@ def _label_lines(
     tagger = _tagger()
     tagger.set(features)
     predicted = tagger.tag()
-    widget = min((i for i, kind in known.items() if kind == "widget"), default=len(page))
-    # A header that names the post (`14 thoughts on "Title"`) opens the comments as surely.
-    named = (i for i in known if _NAMED_SECTION.fullmatch(page.lines[i]))
-    thread = min(widget, min(named, default=len(page)))
-    says = [i for i in content if page.lines[i].endswith(_SAYS) and _says_name(page.lines[i])]
-    # One `says:` line may introduce a quote; a thread numbers them or has more.
-    threads = {i for i in says if len(says) >= 2 or _NUMBERED.match(page.lines[i])}
-    bulleted = _bullet_authors(page, content)
-    threads |= bulleted.keys()
-    bullet_texts = set(bulleted.values())
+    ruled = _allowed_by_rules(page, known, content)
     certainty = []
     for position, index in enumerate(content):
-        allowed = _allowed_labels(page.lines[index], index in threads, below_widget=index > thread)
-        if index in bullet_texts:
-            allowed = (L_MORE,)
-        if index in page.glued_authors:
-            allowed = (L_START,)
+        allowed = ruled.get(index, ())
         if allowed and predicted[position] not in allowed:
             line = page.lines[index]
             predicted[position] = _allowed_label(tagger, predicted, position, allowed, line)
@@ -722,16 +713,36 @@ def _without_invented_comments(
     return relabelled
 
 
-def _allowed_labels(line: str, thread_author: bool, *, below_widget: bool) -> tuple[str, ...]:
-    """What a line can be whatever the labeller thinks (empty: anything)."""
-    if thread_author:
-        return (L_AUTHOR,)
-    if below_widget:
-        # Below a comment widget there are only comments, and chrome that looks like it.
-        if looks_like_chrome(line):
-            return (L_AUTHOR, L_START, L_MORE, L_CHROME)
-        return (L_AUTHOR, L_START, L_MORE)
-    return ()
+def _allowed_by_rules(
+    page: _Page, known: dict[int, str], content: list[int]
+) -> dict[int, tuple[str, ...]]:
+    """What lines can be whatever the labeller thinks, where a rule knows: the author lines
+    of marked threads and their texts, and every line of a comment thread."""
+    says = [i for i in content if page.lines[i].endswith(_SAYS) and _says_name(page.lines[i])]
+    # One `says:` line may introduce a quote; a thread numbers them or has more.
+    authors = {i for i in says if len(says) >= 2 or _NUMBERED.match(page.lines[i])}
+    bulleted = _bullet_authors(page, content)
+    dated = [i for i in content if _DATED_AUTHOR.fullmatch(page.lines[i])]
+    if len(dated) >= 2:
+        authors |= set(dated)
+    widget = min((i for i, kind in known.items() if kind == "widget"), default=len(page))
+    # A header that names the post (`14 thoughts on "Title"`), or a second dated author line,
+    # opens the comments as surely as the widget.
+    named = [i for i in known if _NAMED_SECTION.fullmatch(page.lines[i])]
+    thread = min([widget, *named, *dated[1:2]])
+    allowed: dict[int, tuple[str, ...]] = {}
+    for index in content:
+        if index > thread:
+            # In a thread there are only comments, and chrome that looks like it.
+            chrome = (L_CHROME,) if looks_like_chrome(page.lines[index]) else ()
+            allowed[index] = (L_AUTHOR, L_START, L_MORE, *chrome)
+    allowed.update(dict.fromkeys(authors | bulleted.keys(), (L_AUTHOR,)))
+    allowed.update(dict.fromkeys(bulleted.values(), (L_MORE,)))
+    # A talkback's numbered title, right above its dated author line, is not its text.
+    titles = [i - 1 for i in dated if i and _NUMBERED.match(page.lines[i - 1])]
+    allowed.update(dict.fromkeys(titles, (L_CHROME,)))
+    allowed.update(dict.fromkeys(page.glued_authors, (L_START,)))
+    return allowed
 
 
 def looks_like_chrome(line: str) -> bool:

@@ -486,6 +486,66 @@ def test_a_wide_gap_opens_a_new_comment(text: str, labels: str, expected: str) -
     assert _labels_after(_labels_only(parse._with_comment_per_wide_gap), text, labels) == expected
 
 
+LONG_PARAGRAPH = (
+    "The harbour authority approved the second container terminal on Thursday, a project the "
+    "port has sought for eleven years, and said the works would begin in the spring."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "labels", "expected"),
+    [
+        # A short last paragraph above an authored thread is its first comment.
+        (
+            f"Terminal Approved\n\n{LONG_PARAGRAPH}\n\nFinally.\n\nAnn Lee\n\nAbout time.",
+            "T B B A C",
+            "T B S A C",
+        ),
+        # A name-like line among the short lines is the author of the text below it.
+        (
+            f"{LONG_PARAGRAPH}\n\nFinally.\n\nIra K\n\nAbout time too.\n\nAnn Lee\n\nYes.",
+            "B B X B A C",
+            "B S A C A C",
+        ),
+        # A last paragraph as long as the body's stays the body's.
+        (
+            f"{LONG_PARAGRAPH}\n\n{LONG_PARAGRAPH}\n\nAnn Lee\n\nAbout time.",
+            "B B A C",
+            "B B A C",
+        ),
+        # A thread that opens with a comment without author line has its first comment.
+        (
+            f"{LONG_PARAGRAPH}\n\nFinally.\n\nAbout time.\n\nAnn Lee\n\nYes.",
+            "B B S A C",
+            "B B S A C",
+        ),
+    ],
+    ids=[
+        "short-last-paragraph",
+        "name-among-them",
+        "long-last-paragraph",
+        "thread-opens-authorless",
+    ],
+)
+def test_a_short_first_comment_above_the_thread_leaves_the_body(
+    text: str, labels: str, expected: str
+) -> None:
+    rule = _without_known_chrome(parse._with_short_first_comment_above_the_thread)
+    assert _labels_after(rule, text, labels) == expected
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [("0 Comments", "B X X X"), ("Comments (0)", "B X X X"), ("2 Comments", "B X A C")],
+    ids=["zero", "zero-in-brackets", "two"],
+)
+def test_comments_under_a_zero_count_are_chrome(count: str, expected: str) -> None:
+    def rule(labels: dict[int, str], page: parse._Page) -> dict[int, str]:
+        return parse._without_comments_under_a_zero_count(labels, {2: "section"}, page)
+
+    assert _labels_after(rule, f"Fares rise.\n\n{count}\n\nguest\nx", "B X A C") == expected
+
+
 @pytest.mark.parametrize(
     ("text", "labels", "expected"),
     [
@@ -1000,6 +1060,115 @@ def test_comments_of_another_site_are_split_and_their_time_stamps_dropped() -> N
     ]
     assert parsed.body == "The council met once this week."
     assert parsed.unsplit is None
+
+
+def test_dated_author_lines_are_authors_and_the_numbered_titles_above_them_chrome() -> None:
+    lines = [
+        "Port Strike Ends After Two Weeks Of Talks",
+        "1. About time",
+        "ruth b ,   Ashdod   (03.02.22)",
+        "and nobody paid for the lost days.",
+        "2. what did they get?",
+        "MOSHE   (03.02.22)",
+        "Less than they asked.",
+    ]
+    page, known = parse.prepared_page("\n".join(lines))
+
+    allowed = parse._allowed_by_rules(page, known, page.content())
+
+    assert {index: allowed.get(index) for index in (1, 2, 4, 5)} == {
+        1: (parse.L_CHROME,),
+        2: (parse.L_AUTHOR,),
+        4: (parse.L_CHROME,),
+        5: (parse.L_AUTHOR,),
+    }
+    assert parse.L_BODY not in allowed[6]
+
+
+def test_talkback_titles_above_dated_author_lines_are_not_comment_text() -> None:
+    page = (
+        "Port Strike Ends After Two Weeks Of Talks\n\n"
+        "Dockers went back to work on Monday after the union accepted the offer.\n\n"
+        "The port said the ships waiting at anchor would be unloaded by Friday.\n\n"
+        "1. About time\nRuth ,   Ashdod   (03.02.22)\nThe ships waited two weeks.\n"
+        "2. what did they get?\nMoshe K.   (03.02.22)\nLess than they asked.\n"
+    )
+
+    parsed = parse_page(page)
+
+    assert [(comment.author, comment.body) for comment in parsed.comments] == [
+        ("Ruth", "The ships waited two weeks."),
+        ("Moshe K.", "Less than they asked."),
+    ]
+    assert (parsed.body or "").endswith("would be unloaded by Friday.")
+
+
+@pytest.mark.parametrize(
+    ("line", "author", "text"),
+    [
+        (
+            "Ann Lee | 7 years ago | Reply Good point, well made.",
+            "Ann Lee",
+            "Good point, well made.",
+        ),
+        ("Reply | 2 | Edit | Delete Nobody asked them at all.", None, "Nobody asked them at all."),
+    ],
+    ids=["name-time-button", "buttons-only"],
+)
+def test_a_comment_header_flattened_into_its_line_is_cut_off(
+    line: str, author: str | None, text: str
+) -> None:
+    page = (
+        "Old River Bridge Reopens After Repairs\n\n"
+        "The bridge reopened on Friday after eight months of repairs to its deck.\n\n"
+        "Buses will use it again from Monday, the city said.\n\n"
+        f"Comments (1)\n\n{line}\n"
+    )
+
+    parsed = parse_page(page)
+
+    assert [(comment.author, comment.body) for comment in parsed.comments] == [(author, text)]
+    assert (parsed.body or "").endswith("the city said.")
+
+
+def test_a_line_that_merely_contains_separators_keeps_its_text() -> None:
+    line = "Prices rose in May | June | July, the office said in its report."
+    parsed = parse_page(f"Prices Rise\n\n{line}\n\nThe office expects a slower rise.\n")
+
+    assert parsed.comments == []
+    assert line in (parsed.body or "")
+
+
+def test_a_zero_comment_count_means_no_comments() -> None:
+    page = (
+        "Ferry Fares Rise\n\nFares go up in May.\n\nNotify of\nguest\n0 Comments\n"
+        "Inline Feedbacks\nView all comments\n0\n"
+        "Would love your thoughts, please comment.x\n()\nx\n"
+    )
+
+    parsed = parse_page(page)
+
+    assert parsed.comments == []
+    assert parsed.layout == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("first_line", "title"),
+    [
+        ("Talks Fail. Army Moves In", "Talks Fail. Army Moves In"),
+        ("Another winter, another shortage. The shelves are empty again", None),
+    ],
+    ids=["headline-of-two-sentences", "sentences-of-prose"],
+)
+def test_a_first_line_of_prose_sentences_is_the_body_not_the_title(
+    first_line: str, title: str | None
+) -> None:
+    page = f"{first_line}\n\nThe ministry blamed a late shipment.\n\nStocks return next week.\n"
+
+    parsed = parse_page(page)
+
+    assert parsed.title == title
+    assert (parsed.body or "").startswith(first_line if title is None else "The ministry")
 
 
 # The comment section of PAGE_WITH_COMMENTS alone.
