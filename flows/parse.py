@@ -283,7 +283,7 @@ def parse_page(text: str) -> ParsedPage:
 def _no_cycle_collection() -> Iterator[None]:
     """Pause Python's cycle collector: a parse holds millions of live strings and lists
     (two dozen attributes per line) that reference counting frees, and the collector's full
-    passes over them took a third of the parse. Nothing a parse builds refers to itself."""
+    passes over them took about a fifth of the parse. Nothing a parse builds refers to itself."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
