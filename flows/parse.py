@@ -95,6 +95,14 @@ REPLY_FORM_CHROME = (
     # Closers of a comment section that has no comments yet.
     r"Be the first to comment(?: (?:on|at) [\"\u201c].*[\"\u201d])?\.?",
     r"(?:There are )?[Nn]o comments yet\.?",
+    # The community guidelines of the OpenWeb comment widget (Yahoo and its partners), and
+    # Yahoo's notice where it has switched comments off. Words a site may change are \S+.
+    r"This is a \S+ Place for Public \S+",
+    r"Please \S+ this \S+ with the same \S+ you would a public \S+\..*",
+    r"These are not hard and \S+ \S+, .*",
+    r"Help us make this a great place for \S+ by always .*",
+    r"The \S+ (?:\S+ )?here \S+ to us, and we want you to \S+ as if they \S+ to you, too\..*",
+    r"Our \S+ is to \S+ a \S+ and \S+ place for \S+ to \S+ over \S+ and \S+\..*",
 )
 COMMENT_SECTION_CHROME = COMMENT_SECTION_HEADERS + REPLY_FORM_CHROME
 CHROME_LINES = ARTICLE_CHROME + WIDGET_CHROME + COMMENT_SECTION_CHROME
@@ -550,7 +558,9 @@ def _with_short_first_comment_above_the_thread(
 
 def _with_article_above_marked_thread(labels: dict[int, str], page: _Page) -> dict[int, str]:
     """Where comments open with a thread marker (`• Name`, `2. `, `Name says:`), a comment
-    above the first marked one is the article's: its prose the body, the rest chrome."""
+    above the first marked one is the article's: its prose the body, the rest chrome. Below
+    it, marked lines below a blank line open comments, and an unmarked line right under
+    comment text is more of that comment."""
     order = sorted(labels)
     first_marked = next(
         (
@@ -566,6 +576,15 @@ def _with_article_above_marked_thread(labels: dict[int, str], page: _Page) -> di
     for index in order[: order.index(first_marked)]:
         if labels[index] in (L_START, L_MORE):
             labels[index] = L_BODY if reads_like_prose(page.lines[index]) else L_CHROME
+    for index in order[order.index(first_marked) :]:
+        # Marked comments open at their marker, below a blank line; an unmarked line right
+        # under comment text goes on with that comment.
+        marked = bool(_THREAD_MARKER.match(page.lines[index]))
+        under_text = labels.get(index - 1) in (L_START, L_MORE)
+        if labels[index] == L_START and not marked and under_text:
+            labels[index] = L_MORE
+        elif labels[index] == L_MORE and marked and index - 1 not in labels:
+            labels[index] = L_START
     return labels
 
 

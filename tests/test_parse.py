@@ -276,6 +276,8 @@ KNOWN_CHROME = {
     "ETHEREUM (ETH): 0x52908400098527886E0F7030069857D2E4169EE7": "article",
     "PAYPAL, CREDIT CARD etc: write to info@example.org": "article",
     "Do you like this content? Consider helping us!": "article",
+    "If you\u2019re able, and if you like our content and approach, please support the project. "
+    "Our work wouldn\u2019t be possible without your help: PayPal: a@example.org": "article",
     "More on this topic:": "article",
     "By Anna Berg and Jon Dahl": "article",
     "By J. Smith": "article",
@@ -307,6 +309,15 @@ KNOWN_CHROME = {
     "Leave a Reply to Alice Cancel reply": "form",
     "Your email address will not be published. Required fields are marked *": "form",
     "You must be logged in to post a comment.": "form",
+    "This is a Civil Place for Public Conversation": "form",
+    "Please treat this conversation with the same respect you would a public forum. We are "
+    "a global community.": "form",
+    "These are not hard and fast rules, merely guidelines to keep this a civil place.": "form",
+    "Help us make this a great place for conversation by always trying to improve it.": "form",
+    "The comments posted here belong to us, and we want you to feel as if they belong to you, "
+    "too. Be considerate.": "form",
+    "Our goal is to create a safe and engaging place for users to connect over interests and "
+    "passions. In order to improve our community, we are suspending article comments": "form",
     "12 May 2021": "date",
     "May 12, 2021 at 10:15 am": "date",
     "3 hours ago": "date",
@@ -573,8 +584,16 @@ def test_comments_under_a_zero_count_are_chrome(count: str, expected: str) -> No
             "S A C",
             "S A C",
         ),
+        # Below the first marked comment, a marked line below a blank line opens a comment
+        # and an unmarked line right under comment text goes on with it.
+        (
+            "It was a quiet day on the river.\n\n1. The ferry was late.\n  It always is.\n\n"
+            "  1. Not for me.",
+            "B S S C",
+            "B S C S",
+        ),
     ],
-    ids=["bullets", "numbered", "says", "unmarked"],
+    ids=["bullets", "numbered", "says", "unmarked", "below-the-first-marked"],
 )
 def test_comments_above_a_marked_thread_are_the_article(
     text: str, labels: str, expected: str
