@@ -206,6 +206,8 @@ _SENTENCE_BREAK = re.compile(r"[a-z]{3}[.!?] [A-Z]")
 # A line of this many words that ends a sentence is prose: kept as unsplit text when the
 # labeller calls it chrome, never dropped.
 _PROSE_WORDS = 6
+# The fewest words of a sentence taken for the body of a page that shows no other.
+_MIN_SENTENCE_WORDS = 3
 # The longest line taken for a first comment shown above the comment thread (see
 # _with_short_first_comment_above_the_thread).
 _MAX_SHORT_COMMENT_CHARS = 120
@@ -670,9 +672,9 @@ def _without_caption_atop_body(labels: dict[int, str], page: _Page) -> dict[int,
 def _with_body_under_title(
     labels: dict[int, str], known: dict[int, str], page: _Page
 ) -> dict[int, str]:
-    """A page with no body line: the prose between its title (or its top, when it has neither
-    title nor comments) and the comments is its body (a short page gives the labeller little
-    to go on)."""
+    """A page with no body line: the sentences between its title (or its top, when it has
+    neither title nor comments) and the comments are its body (a short page gives the
+    labeller little to go on)."""
     order = sorted(labels)
     title = next((i for i in order if labels[i] == L_TITLE), None)
     if L_BODY in labels.values():
@@ -686,7 +688,9 @@ def _with_body_under_title(
     for index in order[start:]:
         if labels[index] in (L_AUTHOR, L_START, L_MORE):
             break
-        if index not in known and labels[index] == L_CHROME and reads_like_prose(page.lines[index]):
+        line = page.lines[index]
+        sentence = len(line.split()) >= _MIN_SENTENCE_WORDS and line.endswith(_SENTENCE_END)
+        if index not in known and labels[index] == L_CHROME and sentence:
             labels[index] = L_BODY
     return labels
 

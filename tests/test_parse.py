@@ -708,8 +708,10 @@ def test_a_title_that_ends_in_a_colon_is_the_body_s_first_line() -> None:
             "X A C",
             "X A C",
         ),
+        # A short sentence is a body too; a word or two ending in a full stop is not.
+        ("A New Title\nA new body paragraph.\nShare.", "T X X", "T B X"),
     ],
-    ids=["only-chrome", "under-title", "comments-only"],
+    ids=["only-chrome", "under-title", "comments-only", "short-sentence"],
 )
 def test_a_page_without_body_lines_takes_its_prose_for_the_body(
     text: str, labels: str, expected: str
