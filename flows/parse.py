@@ -1071,12 +1071,6 @@ def parse_pages(
     if "source" not in pages.columns:
         pages = pages.with_columns(source=pl.lit(""))
     rows = pages.select("source", "source_path", "sha256", "text").rows()
-    parse_rows = functools.partial(_parse_rows, timeout=timeout)
-    if pool is None or len(rows) < _MIN_PAGES_FOR_WORKERS:
-        parts = [parse_rows(rows)]
-    else:
-        size = -(-len(rows) // _CHUNKS_PER_BATCH)
-        parts = list(pool.map(parse_rows, [rows[i : i + size] for i in range(0, len(rows), size)]))
     # The run sets who loaded a page, and the load which crawl's page it re-crawls.
     later = ("loaded_by_run", "previous_article_id")
     article_schema = {k: v for k, v in polars_schema("article").items() if k not in later}
@@ -1084,20 +1078,26 @@ def parse_pages(
     # adds what the marts read of them.
     not_parsed = ("dq_flags", "normalised_text", "entities_named")
     comment_schema = {k: v for k, v in polars_schema("comment").items() if k not in not_parsed}
-    return (
-        pl.DataFrame([row for part in parts for row in part[0]], schema=article_schema),
-        pl.DataFrame([row for part in parts for row in part[1]], schema=comment_schema),
-        pl.DataFrame(
-            [row for part in parts for row in part[2]],
-            schema=REJECT_SCHEMA,
-        ),
-    )
+    schemas = (article_schema, comment_schema, dict(REJECT_SCHEMA))
+    # Each worker hands back frames, not rows: Arrow buffers cross between processes far
+    # faster than half a million pickled dictionaries, and the frames are built in parallel.
+    parse_rows = functools.partial(_parse_rows, schemas=schemas, timeout=timeout)
+    if pool is None or len(rows) < _MIN_PAGES_FOR_WORKERS:
+        parts = [parse_rows(rows)]
+    else:
+        size = -(-len(rows) // _CHUNKS_PER_BATCH)
+        parts = list(pool.map(parse_rows, [rows[i : i + size] for i in range(0, len(rows), size)]))
+    articles, comments, rejects = zip(*parts, strict=True)
+    return pl.concat(articles), pl.concat(comments), pl.concat(rejects)
 
 
 def _parse_rows(
-    rows: list[tuple[str, str, str, str]], timeout: float | None = None
-) -> tuple[list[dict], list[dict], list[dict]]:
-    """Article, comment and reject rows of some pages (source, source_path, sha256, text)."""
+    rows: list[tuple[str, str, str, str]],
+    schemas: tuple[dict[str, pl.DataType], ...],
+    timeout: float | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Article, comment and reject frames (of `schemas`) of some pages (source, source_path,
+    sha256, text)."""
     articles: list[dict] = []
     comments: list[dict] = []
     rejects: list[dict] = []
@@ -1134,7 +1134,12 @@ def _parse_rows(
             }
         )
         comments.extend(_comment_rows(article_id, parsed.comments))
-    return articles, comments, rejects
+    article_schema, comment_schema, reject_schema = schemas
+    return (
+        pl.DataFrame(articles, schema=article_schema),
+        pl.DataFrame(comments, schema=comment_schema),
+        pl.DataFrame(rejects, schema=reject_schema),
+    )
 
 
 def _parse_within(texts: list[str], timeout: float | None) -> list[ParsedPage | None]:
