@@ -1067,19 +1067,35 @@ def test_the_only_comment_cut_off_after_its_author_line_is_kept_as_unsplit_text(
     assert parsed.unsplit == "Alice Moor"
 
 
-def test_comments_of_another_site_are_split_and_their_time_stamps_dropped() -> None:
-    page = (
-        "A Quiet Week At The Council\n\nThe council met once this week.\n\n3 Comments\n\n"
-        "Gary\nJune 3, 2021 at 4:05 pm\nBoring.\n\nHilda\nJune 4, 2021 at 9:00 am\nQuiet.\n"
-    )
-
+@pytest.mark.parametrize(
+    ("page", "comments", "body_ends"),
+    [
+        (
+            "A Quiet Week At The Council\n\nThe council met once this week.\n\n3 Comments\n\n"
+            "Gary\nJune 3, 2021 at 4:05 pm\nBoring.\n\nHilda\nJune 4, 2021 at 9:00 am\nQuiet.\n",
+            [("Gary", "Boring."), ("Hilda", "Quiet.")],
+            "The council met once this week.",
+        ),
+        # Talkbacks: a numbered title, then the author line ending in the date, then the text.
+        (
+            "Port Strike Ends After Two Weeks Of Talks\n\n"
+            "Dockers went back to work on Monday after the union accepted the offer.\n\n"
+            "The port said the ships waiting at anchor would be unloaded by Friday.\n\n"
+            "1. About time\nRuth ,   Ashdod   (03.02.22)\nThe ships waited two weeks.\n"
+            "2. what did they get?\nMoshe K.   (03.02.22)\nLess than they asked.\n",
+            [("Ruth", "The ships waited two weeks."), ("Moshe K.", "Less than they asked.")],
+            "would be unloaded by Friday.",
+        ),
+    ],
+    ids=["time-stamp-lines", "talkbacks"],
+)
+def test_comments_of_other_sites_are_split_and_their_decoration_dropped(
+    page: str, comments: list[tuple[str, str]], body_ends: str
+) -> None:
     parsed = parse_page(page)
 
-    assert [(comment.author, comment.body) for comment in parsed.comments] == [
-        ("Gary", "Boring."),
-        ("Hilda", "Quiet."),
-    ]
-    assert parsed.body == "The council met once this week."
+    assert [(comment.author, comment.body) for comment in parsed.comments] == comments
+    assert (parsed.body or "").endswith(body_ends)
     assert parsed.unsplit is None
 
 
@@ -1104,24 +1120,6 @@ def test_dated_author_lines_are_authors_and_the_numbered_titles_above_them_chrom
         5: (parse.L_AUTHOR,),
     }
     assert parse.L_BODY not in allowed[6]
-
-
-def test_talkback_titles_above_dated_author_lines_are_not_comment_text() -> None:
-    page = (
-        "Port Strike Ends After Two Weeks Of Talks\n\n"
-        "Dockers went back to work on Monday after the union accepted the offer.\n\n"
-        "The port said the ships waiting at anchor would be unloaded by Friday.\n\n"
-        "1. About time\nRuth ,   Ashdod   (03.02.22)\nThe ships waited two weeks.\n"
-        "2. what did they get?\nMoshe K.   (03.02.22)\nLess than they asked.\n"
-    )
-
-    parsed = parse_page(page)
-
-    assert [(comment.author, comment.body) for comment in parsed.comments] == [
-        ("Ruth", "The ships waited two weeks."),
-        ("Moshe K.", "Less than they asked."),
-    ]
-    assert (parsed.body or "").endswith("would be unloaded by Friday.")
 
 
 @pytest.mark.parametrize(
