@@ -525,9 +525,9 @@ def _with_short_first_comment_above_the_thread(
     name-like line among them is the author of the text below it."""
     order = sorted(labels)
     opener = next((i for i in order if labels[i] in (L_AUTHOR, L_START)), None)
-    if opener is None or L_AUTHOR not in (labels[i] for i in order[order.index(opener) :]):
+    if opener is None or L_AUTHOR not in (labels[i] for i in order if i >= opener):
         return labels
-    above = order[: order.index(opener)]
+    above = [i for i in order if i < opener]
     if any(known.get(i) in ("widget", "section") for i in above):
         return labels
     longest = max((len(page.lines[i]) for i in above if labels[i] == L_BODY), default=0)
@@ -540,8 +540,8 @@ def _with_short_first_comment_above_the_thread(
         if index in known or not (short_text or labels[index] == L_CHROME):
             break
         tail.insert(0, index)
-    texts = [i for i in tail if labels[i] == L_BODY]
-    if not texts or not any(labels[i] == L_BODY for i in above if i < tail[0]):
+    has_text = any(labels[i] == L_BODY for i in tail)
+    if not has_text or not any(labels[i] == L_BODY for i in above if i < tail[0]):
         return labels
     authors = [i for i in tail if labels[i] == L_CHROME and _name_like(page.lines[i])]
     if labels[opener] != L_AUTHOR and not authors:
@@ -761,7 +761,9 @@ def _allowed_by_rules(
     # One `says:` line may introduce a quote; a thread numbers them or has more.
     authors = {i for i in says if len(says) >= 2 or _NUMBERED.match(page.lines[i])}
     bulleted = _bullet_authors(page, content)
-    dated = [i for i in content if _DATED_AUTHOR.fullmatch(page.lines[i])]
+    dated = [
+        i for i in content if page.lines[i].endswith(")") and _DATED_AUTHOR.fullmatch(page.lines[i])
+    ]
     if len(dated) >= 2:
         authors |= set(dated)
     widget = min((i for i, kind in known.items() if kind == "widget"), default=len(page))
