@@ -26,7 +26,7 @@ from flows.line_features import START as L_START
 from flows.line_features import TITLE as L_TITLE
 from flows.timebox import OverBudgetError, time_budget
 
-PARSER_VERSION = "10"
+PARSER_VERSION = "11"
 # The line labeller, trained by `python -m flows.train_parser` on labelled pages.
 MODEL_PATH = Path(__file__).resolve().parent / "reference" / "line_model.crfsuite"
 # Comment layouts the parser tells apart: wpDiscuz author-line comments, numbered and bullet
@@ -143,6 +143,9 @@ _FIELD_SEPARATOR = re.compile(r"\s+\|\s+")
 _BUTTON_THEN_TEXT = re.compile(r"(?i:reply|delete|report|flag|like|share)\s+(?P<text>\S.*)")
 _MIN_GLUED_WORDS = 3
 _RELATED_LINK = re.compile(r"\d{1,3}[.)] \S.*")
+# An item of a numbered list in the article (`3. `, `3) `, `3: `), and the fewest items of one.
+_LIST_ITEM = re.compile(r"(\d{1,3})[.):] +\S")
+_MIN_LIST_ITEMS = 3
 # Numbered-thread author lines (`1. Alice says:`); the number and the colon are optional.
 _SAYS_LINE = re.compile(r"(?:(?P<number>\d{1,4})[.)] +)?(?P<name>\S.{0,59}?) +says:?")
 _NUMBERED = re.compile(r"\d{1,4}[.)] ")
@@ -199,6 +202,8 @@ _MAX_NAME_CHARS = 40
 _MAX_TITLE_CHARS = 120
 # The most words of a caption-like line atop the body (longer lines are the body's).
 _MAX_CAPTION_WORDS = 15
+# A photo caption's closing credit: agency or photographer, with a slash or the word photo.
+_PHOTO_CREDIT = re.compile(r"\((?:[^()]*/[^()]*|[^()]*\b(?i:photo)\b[^()]*)\)\s*$")
 _SENTENCE_END = tuple('.!?…"”')
 # One sentence ending and another beginning: three small letters (not an abbreviation such
 # as `U.S. Forces`), a full stop, a space and a capital.
@@ -449,11 +454,15 @@ def _label_lines(
     labels = _with_comment_below_a_wide_gap_in_the_body(labels)
     labels = _with_short_first_comment_above_the_thread(labels, known, page)
     labels = _with_comment_per_wide_gap(labels)
+    labels = _with_comment_under_each_stamp(labels, known, page)
     labels = _with_article_above_marked_thread(labels, page)
+    labels = _with_numbered_list_in_body(labels, known, page)
+    labels = _without_comments_atop_the_body(labels, known, page)
     labels = _with_title_above_body(labels, known, page)
     labels = _without_caption_atop_body(labels, page)
     labels = _with_text_under_each_author(labels, known, page)
     labels = _without_comments_under_a_zero_count(labels, known, page)
+    labels = _with_cut_off_last_line(labels, known, page)
     labels.update(dict.fromkeys(page.glued_authors, L_START))
     return labels, certainty
 
@@ -468,9 +477,10 @@ def _allowed_label(
     """The label of a line, among those a rule allows, when the labeller gave it another."""
     label = predicted[position]
     above = next((above for above in reversed(predicted[:position]) if above != L_CHROME), None)
-    if label == L_BODY and above in (L_START, L_MORE) and L_MORE in allowed:
-        # Prose the labeller took for the article's, inside the thread: more of the comment
-        # above (a quoted article), not a comment of its own.
+    if label == L_BODY and above in (L_AUTHOR, L_START, L_MORE) and L_MORE in allowed:
+        # Prose the labeller took for the article's, inside the thread: the text of the
+        # author above, or more of the comment above (a quoted article), not a comment of
+        # its own.
         return L_MORE
     if label == L_CHROME and L_AUTHOR in allowed and _name_like(line):
         # A name in the thread that the labeller took for chrome: a commenter's.
@@ -558,6 +568,112 @@ def _with_short_first_comment_above_the_thread(
     return relabelled
 
 
+def _with_numbered_list_in_body(
+    labels: dict[int, str], known: dict[int, str], page: _Page
+) -> dict[int, str]:
+    """A list numbered 1, 2, 3 and on (`1. `, `2) `, `3: `), one line per item, that goes on
+    from the body above any comment is the body's, whatever the labeller made of its short
+    items. A talkback's numbered titles have author lines under them, and the list of
+    related links a header above it."""
+    order = sorted(labels)
+    first_comment = next((i for i in order if labels[i] in (L_AUTHOR, L_START)), len(page))
+    items: list[int] = []
+    for index in order:
+        if index >= first_comment:
+            break
+        if index in known:
+            continue
+        number = _LIST_ITEM.match(page.lines[index])
+        if number and int(number[1]) == len(items) + 1 and (not items or index - items[-1] <= 2):
+            items.append(index)
+        elif number and number[1] == "1":
+            items = [index]
+        elif len(items) >= _MIN_LIST_ITEMS:
+            break
+        else:
+            items = []
+    if len(items) < _MIN_LIST_ITEMS:
+        return labels
+    above = [i for i in order if i < items[0] and labels[i] != L_CHROME]
+    if above and labels[above[-1]] == L_BODY:
+        labels.update(dict.fromkeys(items, L_BODY))
+    return labels
+
+
+def _without_comments_atop_the_body(
+    labels: dict[int, str], known: dict[int, str], page: _Page
+) -> dict[int, str]:
+    """Comments follow the article: what the labeller took for a comment above all of the
+    body, with more of the body below it than it has lines, and no comment chrome above it,
+    is the body's opening (a blog post's first lines under a name-like title)."""
+    order = sorted(labels)
+    body = [i for i in order if labels[i] == L_BODY]
+    if not body:
+        return labels
+    lead = [i for i in order if i < body[0] and labels[i] in (L_AUTHOR, L_START, L_MORE)]
+    sections = [i for i, kind in known.items() if kind in ("widget", "section") and i < body[0]]
+    if not lead or sections or len(body) <= len(lead):
+        return labels
+    for index in lead:
+        labels[index] = L_CHROME if labels[index] == L_AUTHOR else L_BODY
+    return labels
+
+
+def _with_cut_off_last_line(
+    labels: dict[int, str], known: dict[int, str], page: _Page
+) -> dict[int, str]:
+    """A crawl cut off mid-paragraph ends in the first words of it (`The US-back`): a last
+    line of a few words that ends no sentence, right under the body or a comment, goes on
+    with it. The labeller, seeing a short line at the page's end, takes it for chrome."""
+    if not labels:
+        return labels
+    order = sorted(labels)
+    last = order[-1]
+    line = page.lines[last]
+    if (
+        len(order) < 2
+        or labels[last] != L_CHROME
+        or last in known
+        or len(line.split()) < 2
+        or line.endswith((*_SENTENCE_END, ":"))
+        or looks_like_chrome(line)
+    ):
+        return labels
+    above = order[-2]
+    if last - above <= 2 and labels[above] == L_BODY:
+        labels[last] = L_BODY
+    elif last - above <= 2 and labels[above] in (L_START, L_MORE):
+        labels[last] = L_MORE
+    return labels
+
+
+def _with_comment_under_each_stamp(
+    labels: dict[int, str], known: dict[int, str], page: _Page
+) -> dict[int, str]:
+    """Widgets that show each comment's time and no name: a time stamp right above comment
+    text opens a comment, unless an author line above the stamp heads it. Prose the labeller
+    called chrome just above the first such stamp is the comment before it (its stamp not
+    crawled), set apart as the other comments are."""
+    order = sorted(labels)
+    stamps = [i for i in order if known.get(i) == "date" and labels.get(i + 1) in (L_START, L_MORE)]
+    for number, stamp in enumerate(stamps):
+        above = next(
+            (
+                i
+                for i in reversed(order[: order.index(stamp)])
+                if labels[i] != L_CHROME or (i not in known and reads_like_prose(page.lines[i]))
+            ),
+            None,
+        )
+        if above is None or labels[above] in (L_AUTHOR, L_TITLE):
+            continue
+        if labels[above] == L_CHROME and number == 0:
+            labels[above] = L_START
+        if labels[above] in (L_START, L_MORE):
+            labels[stamp + 1] = L_START
+    return labels
+
+
 def _with_article_above_marked_thread(labels: dict[int, str], page: _Page) -> dict[int, str]:
     """Where comments open with a thread marker (`• Name`, `2. `, `Name says:`), a comment
     above the first marked one is the article's: its prose the body, the rest chrome. Below
@@ -578,15 +694,22 @@ def _with_article_above_marked_thread(labels: dict[int, str], page: _Page) -> di
     for index in order[: order.index(first_marked)]:
         if labels[index] in (L_START, L_MORE):
             labels[index] = L_BODY if reads_like_prose(page.lines[index]) else L_CHROME
+    # The last comment opened by a marker on its own text line (`3. The text`), not by an
+    # author line.
+    opened = None
     for index in order[order.index(first_marked) :]:
         # Marked comments open at their marker, below a blank line; an unmarked line right
-        # under comment text goes on with that comment.
+        # under comment text, or indented under the text of a marked one (its next
+        # paragraph), goes on with that comment.
         marked = bool(_THREAD_MARKER.match(page.lines[index]))
         under_text = labels.get(index - 1) in (L_START, L_MORE)
-        if labels[index] == L_START and not marked and under_text:
+        hanging = opened is not None and page.indent(index) > page.indent(opened)
+        if labels[index] == L_START and not marked and (under_text or hanging):
             labels[index] = L_MORE
         elif labels[index] == L_MORE and marked and index - 1 not in labels:
             labels[index] = L_START
+        if labels[index] == L_AUTHOR or (labels[index] == L_START and marked):
+            opened = index if labels[index] == L_START else None
     return labels
 
 
@@ -655,10 +778,14 @@ def _bullet_authors(page: _Page, content: list[int]) -> dict[int, int]:
 
 def _without_caption_atop_body(labels: dict[int, str], page: _Page) -> dict[int, str]:
     """Short lines that open the body without ending a sentence (an image caption, a place
-    and date) are chrome: the body begins with its first sentence."""
+    and date), and a caption that ends in its photo credit (`... (AP Photo/Jo Lee)`), are
+    chrome: the body begins with its first sentence."""
     body = [index for index in sorted(labels) if labels[index] == L_BODY]
     for index in body[:-1]:
         line = page.lines[index]
+        if _PHOTO_CREDIT.search(line):
+            labels[index] = L_CHROME
+            continue
         if (
             len(line.split()) > _MAX_CAPTION_WORDS
             or line.endswith((*_SENTENCE_END, ":"))
@@ -766,11 +893,14 @@ def _allowed_by_rules(
     ]
     if len(dated) >= 2:
         authors |= set(dated)
+    # A talkback's numbered title, right above its dated author line, is not its text.
+    titles = [i - 1 for i in dated if i and _NUMBERED.match(page.lines[i - 1])]
+    talkback = titles[:1] if len(dated) >= 2 else []
     widget = min((i for i, kind in known.items() if kind == "widget"), default=len(page))
-    # A header that names the post (`14 thoughts on "Title"`), or a second dated author line,
-    # opens the comments as surely as the widget.
+    # A header that names the post (`14 thoughts on "Title"`), the second dated author line or
+    # the first talkback title opens the comments as surely as the widget.
     named = [i for i in known if _NAMED_SECTION.fullmatch(page.lines[i])]
-    thread = min([widget, *named, *dated[1:2]])
+    thread = min([widget, *named, *dated[1:2], *talkback])
     allowed: dict[int, tuple[str, ...]] = {}
     for index in content:
         if index > thread:
@@ -779,8 +909,6 @@ def _allowed_by_rules(
             allowed[index] = (L_AUTHOR, L_START, L_MORE, *chrome)
     allowed.update(dict.fromkeys(authors | bulleted.keys(), (L_AUTHOR,)))
     allowed.update(dict.fromkeys(bulleted.values(), (L_MORE,)))
-    # A talkback's numbered title, right above its dated author line, is not its text.
-    titles = [i - 1 for i in dated if i and _NUMBERED.match(page.lines[i - 1])]
     allowed.update(dict.fromkeys(titles, (L_CHROME,)))
     allowed.update(dict.fromkeys(page.glued_authors, (L_START,)))
     return allowed

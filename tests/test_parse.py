@@ -546,6 +546,115 @@ def test_a_short_first_comment_above_the_thread_leaves_the_body(
 
 
 @pytest.mark.parametrize(
+    ("text", "labels", "expected"),
+    [
+        # Each stamp right above comment text opens a comment; the prose above the first
+        # stamp, which the labeller called chrome, is the comment before it.
+        (
+            f"{LONG_PARAGRAPH}\n\nWell done, crews! The new terminal will help us all.\n\n"
+            "2020-01-28 20:23\nGreat news for the town.\n\n2020-01-28 20:24\nAbout time.",
+            "B X X S X C",
+            "B S X S X S",
+        ),
+        # A stamp under an author line is that author's: the text under it stays theirs.
+        (
+            f"{LONG_PARAGRAPH}\n\nAnn Lee\n2020-01-28 20:23\nGreat news.\n\n"
+            "Ira K\n2020-01-28 20:24\nAbout time.",
+            "B A X C A X C",
+            "B A X C A X C",
+        ),
+        # A stamp with nothing under it opens nothing.
+        (f"{LONG_PARAGRAPH}\n\n2020-01-28 20:23\n\nSee also the map.", "B X X", "B X X"),
+    ],
+    ids=["stamped-comments", "stamp-under-an-author", "stamp-alone"],
+)
+def test_a_time_stamp_above_comment_text_opens_a_comment(
+    text: str, labels: str, expected: str
+) -> None:
+    def rule(labels: dict[int, str], page: parse._Page) -> dict[int, str]:
+        _, known = parse.prepared_page(text)
+        return parse._with_comment_under_each_stamp(labels, known, page)
+
+    assert _labels_after(rule, text, labels) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "labels", "expected"),
+    [
+        # Items numbered from 1 under the body are the body's, up to the comments.
+        (
+            "Eight reasons the talks failed, in short.\n\n1: The ports stay closed\n\n"
+            "2: No deal on fares\n\n3. A new union\n\n3 thoughts on “Talks”\n\n1. Yes.",
+            "B X B X X S",
+            "B B B B X S",
+        ),
+        # Two items are not a list; items not under the body (a list at the top) stand.
+        ("The talks failed.\n\n1: The ports\n\n2: The fares", "B X X", "B X X"),
+        ("1: The ports\n\n2: The fares\n\n3: The union\n\nThe talks.", "X X X B", "X X X B"),
+        # Numbers out of order are no list.
+        ("The talks failed.\n\n1: Ports\n\n3: Fares\n\n2: Union", "B X X X", "B X X X"),
+    ],
+    ids=["three-items", "two-items", "above-the-body", "out-of-order"],
+)
+def test_a_numbered_list_under_the_body_is_the_body_s(
+    text: str, labels: str, expected: str
+) -> None:
+    rule = _without_known_chrome(parse._with_numbered_list_in_body)
+    assert _labels_after(rule, text, labels) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "labels", "expected"),
+    [
+        ("The harbour opened.\n\nThe US-back", "B X", "B B"),
+        ("Ann Lee\n\nGood.\n\nBut the ferry", "A C X", "A C C"),
+        # Chrome words, a closed sentence, one word, or a line far below stay chrome.
+        ("The harbour opened.\n\nShare this", "B X", "B X"),
+        ("The harbour opened.\n\nAll rights reserved.", "B X", "B X"),
+        ("The harbour opened.\n\nLerupoleno", "B X", "B X"),
+        ("The harbour opened.\n\n\n\nThe US-back", "B X", "B X"),
+    ],
+    ids=["body", "comment", "chrome-words", "sentence", "one-word", "far-below"],
+)
+def test_a_page_cut_off_mid_paragraph_keeps_its_last_words(
+    text: str, labels: str, expected: str
+) -> None:
+    rule = _without_known_chrome(parse._with_cut_off_last_line)
+    assert _labels_after(rule, text, labels) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "labels", "expected"),
+    [
+        # A blog post: the labeller took its title for an author and its first paragraph
+        # for a comment, above the rest of the body.
+        (
+            "Harbour Notes\n\nTerminal Approved At Last\n\nSomething is going on.\n\n"
+            "The port said so.\n\nWorks begin in spring.\n\nNobody objected.",
+            "T A S B B B",
+            "T X B B B B",
+        ),
+        # Under comment chrome, or above a shorter body, the comment stands.
+        (
+            "Terminal Approved\n\n2 Comments\n\nAnn Lee\n\nGood.\n\nThe port said so.",
+            "T X A C B",
+            "T X A C B",
+        ),
+        ("Ann Lee\n\nGood.\n\nYes.\n\nThe port said so.", "A C C B", "A C C B"),
+    ],
+    ids=["blog-post", "under-a-section-header", "body-shorter"],
+)
+def test_a_comment_above_all_of_the_body_is_the_body_s_opening(
+    text: str, labels: str, expected: str
+) -> None:
+    def rule(labels: dict[int, str], page: parse._Page) -> dict[int, str]:
+        _, known = parse.prepared_page(text)
+        return parse._without_comments_atop_the_body(labels, known, page)
+
+    assert _labels_after(rule, text, labels) == expected
+
+
+@pytest.mark.parametrize(
     ("count", "expected"),
     [("0 Comments", "B X X X"), ("Comments (0)", "B X X X"), ("2 Comments", "B X A C")],
     ids=["zero", "zero-in-brackets", "two"],
@@ -592,8 +701,30 @@ def test_comments_under_a_zero_count_are_chrome(count: str, expected: str) -> No
             "B S S C",
             "B S C S",
         ),
+        # A marked comment's next paragraph, indented under its text, goes on with it; a
+        # marked reply below opens a comment of its own.
+        (
+            "It was a quiet day on the river.\n\n  1. The ferry was late.\n\n"
+            "    It always is in May.\n\n    1. Not for me.",
+            "B S S S",
+            "B S C S",
+        ),
+        # Under an author line a marked thread's indented text is the author's, as before.
+        (
+            "It was a quiet day on the river.\n\n  1. Anna says:\n\n    The ferry was late.",
+            "B A S",
+            "B A S",
+        ),
     ],
-    ids=["bullets", "numbered", "says", "unmarked", "below-the-first-marked"],
+    ids=[
+        "bullets",
+        "numbered",
+        "says",
+        "unmarked",
+        "below-the-first-marked",
+        "hanging-paragraph",
+        "under-an-author",
+    ],
 )
 def test_comments_above_a_marked_thread_are_the_article(
     text: str, labels: str, expected: str
@@ -668,8 +799,25 @@ def test_bullet_author_lines_name_a_commenter_above_deeper_text() -> None:
         ("The ridge changed hands twice this winter.", "B B B"),  # a sentence
         ("Reports from the valley:", "B B B"),  # introduces what follows
         (" ".join(["word"] * 16), "B B B"),  # too long for a caption
+        # A caption of sentences, as long as it likes, that ends in its photo credit.
+        (
+            "Soldiers of the 3rd Company give fire support during training on Jan. 9, 2018, "
+            "at a range in the south. (U.S. Army photo by Sgt. Jo Lee/Released)",
+            "X B B",
+        ),
+        ("Talks resumed at the port on Monday. (Reuters/Jo Lee)", "X B B"),
+        ("Talks resumed at the port (and the union) on Monday.", "B B B"),
     ],
-    ids=["caption", "fifteen-words", "sentence", "colon", "sixteen-words"],
+    ids=[
+        "caption",
+        "fifteen-words",
+        "sentence",
+        "colon",
+        "sixteen-words",
+        "photo-credit",
+        "agency-credit",
+        "brackets-mid-sentence",
+    ],
 )
 def test_a_caption_atop_the_body_is_chrome(first_line: str, expected: str) -> None:
     text = f"{first_line}\n\nThe army said so on Monday.\n\nEnd."
@@ -1119,7 +1267,16 @@ def test_dated_author_lines_are_authors_and_the_numbered_titles_above_them_chrom
         4: (parse.L_CHROME,),
         5: (parse.L_AUTHOR,),
     }
+    # The first talkback title opens the thread: the text under its author is a comment.
+    assert parse.L_BODY not in allowed[3]
     assert parse.L_BODY not in allowed[6]
+
+
+def test_prose_the_labeller_gave_the_article_under_a_thread_s_author_is_the_author_s() -> None:
+    allowed = (parse.L_AUTHOR, parse.L_START, parse.L_MORE)
+    predicted = [parse.L_TITLE, parse.L_CHROME, parse.L_AUTHOR, parse.L_BODY]
+    label = parse._allowed_label(parse._tagger(), predicted, 3, allowed, "and nobody paid.")
+    assert label == parse.L_MORE
 
 
 @pytest.mark.parametrize(
