@@ -128,6 +128,9 @@ _CHROME_KINDS = (
     ("form", _any_of(REPLY_FORM_CHROME)),
     ("article", _any_of(ARTICLE_CHROME)),
 )
+# Any of them: one test rules out most lines (a page's lines are mostly not chrome) before
+# the tests of each kind.
+_ANY_CHROME = _any_of(tuple(pattern.pattern for _, pattern in _CHROME_KINDS))
 # The number of comments a comment-section header counts.
 _COMMENT_COUNT = re.compile(r"^(?:(\d+)|No) |\((\d+)\)$")
 # A comment-section header that names the post it is under, in quotes (`14 thoughts on
@@ -417,6 +420,8 @@ def _known_chrome(page: _Page) -> dict[int, str]:
             known[index] = "related"
             continue
         in_related_links = bool(_RELATED_LINKS.fullmatch(line))
+        if not _ANY_CHROME.fullmatch(line):
+            continue
         for kind, pattern in _CHROME_KINDS:
             if pattern.fullmatch(line):
                 known[index] = kind
