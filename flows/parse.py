@@ -447,7 +447,8 @@ def _label_lines(
         allowed = ruled.get(index, ())
         if allowed and predicted[position] not in allowed:
             line = page.lines[index]
-            predicted[position] = _allowed_label(tagger, predicted, position, allowed, line)
+            gap = index - content[position - 1] if position else len(page)
+            predicted[position] = _allowed_label(tagger, predicted, position, allowed, line, gap)
         # Lines a rule decides (known chrome, thread authors) are as sure as the rule.
         decided = index in known or len(allowed) == 1
         certainty.append(1.0 if decided else tagger.marginal(predicted[position], position))
@@ -478,14 +479,17 @@ def _allowed_label(
     position: int,
     allowed: tuple[str, ...],
     line: str,
+    gap: int,
 ) -> str:
-    """The label of a line, among those a rule allows, when the labeller gave it another."""
+    """The label of a line, among those a rule allows, when the labeller gave it another
+    (`gap`: how many lines below the line before it the line is)."""
     label = predicted[position]
     above = next((above for above in reversed(predicted[:position]) if above != L_CHROME), None)
-    if label == L_BODY and above in (L_AUTHOR, L_START, L_MORE) and L_MORE in allowed:
-        # Prose the labeller took for the article's, inside the thread: the text of the
-        # author above, or more of the comment above (a quoted article), not a comment of
-        # its own.
+    under_author = position > 0 and predicted[position - 1] == L_AUTHOR and gap <= 2
+    if label == L_BODY and L_MORE in allowed and (above in (L_START, L_MORE) or under_author):
+        # Prose the labeller took for the article's, inside the thread: more of the comment
+        # above (a quoted article), or the text of the author line right above it, not a
+        # comment of its own.
         return L_MORE
     if label == L_CHROME and L_AUTHOR in allowed and _name_like(line):
         # A name in the thread that the labeller took for chrome: a commenter's.
