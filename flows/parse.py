@@ -79,6 +79,8 @@ WIDGET_CHROME = (
     r"Would love your thoughts, please comment\.\S?",
     # The comment count bubble, empty.
     r"\(\)",
+    # The sort links of older wpDiscuz versions (`Sort by: newest | oldest | most voted`).
+    r"\S+ by: +newest \| oldest \| most voted",
 )
 # WordPress and other comment-section headers: comments follow them.
 COMMENT_SECTION_HEADERS = (

@@ -289,6 +289,7 @@ KNOWN_CHROME = {
     "Loading Facebook Comments ...": "article",
     "Loading Comments\u2026": "article",
     "Notify of": "widget",
+    "Sort by:   newest | oldest | most voted": "widget",
     "Newest Most Voted": "widget",
     "Oldest Newest Most Voted": "widget",
     "Inline Feedbacks": "widget",
