@@ -26,7 +26,7 @@ from flows.line_features import START as L_START
 from flows.line_features import TITLE as L_TITLE
 from flows.timebox import OverBudgetError, time_budget
 
-PARSER_VERSION = "11"
+PARSER_VERSION = "12"
 # The line labeller, trained by `python -m flows.train_parser` on labelled pages.
 MODEL_PATH = Path(__file__).resolve().parent / "reference" / "line_model.crfsuite"
 # Comment layouts the parser tells apart: wpDiscuz author-line comments, numbered and bullet
@@ -174,6 +174,11 @@ _CHROME_SEPARATOR = re.compile(r"\s[|·•]\s")
 _POSTED_BY = re.compile(
     r"(?:#\d+\s*[\u2014\u2013-]\s*)?(?i:posted by)\s+(?P<name>.+?)(?:\s+on\s+.*\d.*)?"
 )
+# Forum posts (Invision boards and the like): a header with the post's number and the
+# poster's name (`#1041 Name`), the poster's title and details, the post's time stamp
+# (`Posted 28 September 2020 - 08:37 AM`), then the post.
+_FORUM_HEADER = re.compile(r"#\d+ +\S.{0,59}")
+_FORUM_POSTED = re.compile(f"(?i:posted:?)(?: on)? (?:{TIMESTAMP})")
 # ` date 2020-02-25 ` glued by a crawler before the first line.
 _CRAWLER_PREFIX = re.compile(r"^\w{2,12} (?:19|20)\d\d-\d\d-\d\d\s+(?=\S)")
 # Zero-width characters, which str.strip() keeps: a line of only these is blank.
@@ -223,6 +228,21 @@ _MIN_SENTENCE_WORDS = 3
 _MAX_SHORT_COMMENT_CHARS = 120
 # A line labelled with less certainty than this is worth a look.
 _UNCERTAIN = 0.6
+# Readers' talk, not a report: a writer or reader in the first or second person (`I`, `you`;
+# not `US`), a question or exclamation, a trailing-off ellipsis, a spoken contraction.
+_TALK = re.compile(
+    r"\b(?:I|[Mm]e|[Mm]y|[Ww]e|us|[Oo]ur|[Yy]ou|[Yy]our)\b|[?!]|\.\.|\u2026"
+    r"|\w(?:n['\u2019]t|['\u2019](?:m|re|ll|ve))\b"
+)
+# Quoted speech: talk inside it is the article's.
+_QUOTED = re.compile('["\u201c\u201d\u00ab]')
+# The fewest bare lines (no author line, no chrome) under a brief or a blog post taken for
+# its readers' comments.
+_MIN_BARE_COMMENTS = 2
+# A paragraph's first word in small letters only (not `eBay`, `iPhone`).
+_LOWER_WORD = re.compile(r"[a-z]+(?:['\u2019][a-z]+)?\b(?![-\w])")
+# The fewest body paragraphs above the first comment written in small letters.
+_MIN_BODY_ABOVE_CASUAL = 2
 
 # What each line of a page became; every non-blank line gets exactly one role.
 BLANK, HEADER, TITLE, CHROME, BODY, AUTHOR, COMMENT, UNSPLIT = (
@@ -470,6 +490,9 @@ def _label_lines(
     labels = _without_caption_atop_body(labels, page)
     labels = _with_text_under_each_author(labels, known, page)
     labels = _without_comments_under_a_zero_count(labels, known, page)
+    labels = _with_forum_posts(labels, known, page)
+    labels = _with_talk_under_a_brief(labels, known, page)
+    labels = _with_lower_case_comments_under_the_body(labels, page)
     labels = _with_cut_off_last_line(labels, known, page)
     labels.update(dict.fromkeys(page.glued_authors, L_START))
     return labels, certainty
@@ -655,6 +678,83 @@ def _with_cut_off_last_line(
         labels[last] = L_BODY
     elif last - above <= 2 and labels[above] in (L_START, L_MORE):
         labels[last] = L_MORE
+    return labels
+
+
+def _with_forum_posts(labels: dict[int, str], known: dict[int, str], page: _Page) -> dict[int, str]:
+    """A forum post is its header's (`#1041 Name`): the lines between the header and the
+    post's `Posted <date>` line are the poster's title and details (chrome), and the lines
+    from there to the next header are the post, but for the bullets that close it (`• Name
+    likes this`)."""
+    order = sorted(labels)
+    headers = [i for i in order if _FORUM_HEADER.fullmatch(page.lines[i])]
+    stamps = [i for i in order if _FORUM_POSTED.fullmatch(page.lines[i])]
+    if not headers or not stamps:
+        return labels
+    for header, end in zip(headers, [*headers[1:], len(page)], strict=True):
+        stamp = next((i for i in stamps if header < i < end), None)
+        if stamp is None:
+            continue
+        post = [i for i in order if stamp < i < end and i not in known]
+        while post and page.lines[post[-1]].startswith(_BULLETS):
+            labels[post.pop()] = L_CHROME
+        if not post:
+            continue
+        labels[header] = L_AUTHOR
+        labels.update({i: L_CHROME for i in order if header < i <= stamp})
+        labels.update(dict.fromkeys(post, L_MORE))
+    return labels
+
+
+def _with_lower_case_comments_under_the_body(labels: dict[int, str], page: _Page) -> dict[int, str]:
+    """Blogs without a comment widget: under a body of paragraphs set apart by blank lines,
+    a paragraph that opens in small letters (`also there are ...`), below one that ends a
+    sentence, starts the readers' comments, which reporters never write so; it and each
+    paragraph below it is a comment of its own."""
+    order = sorted(labels)
+    if any(label in (L_AUTHOR, L_START, L_MORE) for label in labels.values()):
+        return labels
+    body = [i for i in order if labels[i] == L_BODY]
+    for position in range(_MIN_BODY_ABOVE_CASUAL, len(body) - _MIN_BARE_COMMENTS + 1):
+        above, rest = body[position - 1], body[position:]
+        spaced = all(below - top >= 2 for top, below in itertools.pairwise([above, *rest]))
+        if (
+            spaced
+            and _LOWER_WORD.match(page.lines[rest[0]])
+            and page.lines[above].endswith(_SENTENCE_END)
+        ):
+            labels.update(dict.fromkeys(rest, L_START))
+            break
+    return labels
+
+
+def _with_talk_under_a_brief(
+    labels: dict[int, str], known: dict[int, str], page: _Page
+) -> dict[int, str]:
+    """Mirror pages that carry a brief (one paragraph, sometimes shown twice) and their
+    readers' comments as bare lines under it, with no title, blank line or chrome: when the
+    line under the brief talks as readers do (see _TALK) and is no quote, it and each line
+    below it is a comment of its own. Only the register tells these lines from the article's,
+    so a page with anything more to go by is left to the labeller."""
+    order = sorted(labels)
+    if (
+        len(order) < 1 + _MIN_BARE_COMMENTS
+        or known
+        or any(label != L_BODY for label in labels.values())
+        or order[-1] - order[0] != len(order) - 1
+        or not _reads_like_sentences(page.lines[order[0]])
+    ):
+        return labels
+    shown_twice = page.lines[order[1]].strip() == page.lines[order[0]].strip()
+    below = order[2:] if shown_twice else order[1:]
+    if len(below) < _MIN_BARE_COMMENTS:
+        return labels
+    first = page.lines[below[0]]
+    if not _TALK.search(first) or _QUOTED.search(first):
+        return labels
+    if shown_twice:
+        labels[order[1]] = L_CHROME  # a preview of the brief: its words are counted once
+    labels.update(dict.fromkeys(below, L_START))
     return labels
 
 
@@ -912,12 +1012,14 @@ def _allowed_by_rules(
     # the first talkback title opens the comments as surely as the widget.
     named = [i for i in known if _NAMED_SECTION.fullmatch(page.lines[i])]
     thread = min([widget, *named, *dated[1:2], *talkback])
+    # In a thread there are only comments, and chrome that looks like it; in talkbacks each
+    # comment opens with its dated author line.
+    comment = (L_AUTHOR, L_MORE) if talkback else (L_AUTHOR, L_START, L_MORE)
     allowed: dict[int, tuple[str, ...]] = {}
     for index in content:
         if index > thread:
-            # In a thread there are only comments, and chrome that looks like it.
             chrome = (L_CHROME,) if looks_like_chrome(page.lines[index]) else ()
-            allowed[index] = (L_AUTHOR, L_START, L_MORE, *chrome)
+            allowed[index] = (*comment, *chrome)
     allowed.update(dict.fromkeys(authors | bulleted.keys(), (L_AUTHOR,)))
     allowed.update(dict.fromkeys(bulleted.values(), (L_MORE,)))
     allowed.update(dict.fromkeys(titles, (L_CHROME,)))

@@ -627,6 +627,109 @@ def test_a_page_cut_off_mid_paragraph_keeps_its_last_words(
 @pytest.mark.parametrize(
     ("text", "labels", "expected"),
     [
+        # Under two paragraphs of body, one opening in small letters opens the comments.
+        (
+            "The port opened.\n\nShips came.\n\nyes finally\n\nAbout time.",
+            "B B B B",
+            "B B S S",
+        ),
+        # Not under a closed sentence (a paragraph broken mid-sentence), a word such as
+        # `eBay`, one body paragraph above, only one paragraph left, single line breaks, or
+        # a page with comments already: the labeller's word stands.
+        ("The port opened.\n\nShips came to\n\nyes finally\n\nAbout.", *["B B B B"] * 2),
+        ("The port opened.\n\nShips came.\n\neBay sold it.\n\nAbout.", *["B B B B"] * 2),
+        ("The port opened.\n\nyes finally\n\nAbout time.", *["B B B"] * 2),
+        ("The port opened.\n\nShips came.\n\nyes finally", *["B B B"] * 2),
+        ("The port opened.\nShips came.\nyes finally\nAbout time.", *["B B B B"] * 2),
+        ("The port opened.\n\nShips came.\n\nyes finally\n\nAnn", *["B B B A"] * 2),
+    ],
+    ids=["comments", "mid-sentence", "ebay", "one-above", "one-below", "single-breaks", "thread"],
+)
+def test_paragraphs_from_one_in_small_letters_under_the_body_are_comments(
+    text: str, labels: str, expected: str
+) -> None:
+    assert _labels_after(parse._with_lower_case_comments_under_the_body, text, labels) == expected
+
+
+FORUM_POST = (
+    "#12 Ann Lee\n\nMember\n\n  • 80 posts\n\nPosted 3 May 2024 - 09:12 AM\n\n"
+    "The port said so.\n\nFine by me.\n\n  • Ira likes this"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "labels", "expected"),
+    [
+        # The poster's title and details are chrome, the post is the header's, and the
+        # bullets closing it are chrome.
+        (FORUM_POST, "B C C X S B C", "A X X X C C X"),
+        (
+            f"{FORUM_POST}\n\n#13 Ira\n\nPosted 3 May 2024\n\nNo.",
+            "B C C X S B C A X S",
+            "A X X X C C X A X C",
+        ),
+        # A header with no `Posted` line under it, or a post with nothing in it, stands.
+        ("#12 Ann Lee\n\nMember\n\nThe port said so.", "A S C", "A S C"),
+        ("#12 Ann Lee\n\nPosted 3 May 2024\n\n  • Ira likes this", "A X C", "A X X"),
+    ],
+    ids=["post", "two-posts", "no-stamp", "empty-post"],
+)
+def test_a_forum_post_is_its_header_s(text: str, labels: str, expected: str) -> None:
+    def rule(labels: dict[int, str], page: parse._Page) -> dict[int, str]:
+        _, known = parse.prepared_page(text)
+        return parse._with_forum_posts(labels, known, page)
+
+    assert _labels_after(rule, text, labels) == expected
+
+
+# A mirror page's brief: one paragraph of sentences.
+BRIEF = f"{LONG_PARAGRAPH} Work on the road starts first."
+
+
+@pytest.mark.parametrize(
+    ("text", "labels", "expected"),
+    [
+        # A brief, then lines that talk: each a comment.
+        (f"{BRIEF}\nWhere is the money?\nThe port said so.", "B B B", "B S S"),
+        (f"{BRIEF}\nwell done..\nAbout time.", "B B B", "B S S"),
+        (f"{BRIEF}\nThey won't build it.\nNo.", "B B B", "B S S"),
+        # The brief shown twice: the second is a preview, chrome.
+        (f"{BRIEF}\n{BRIEF}\nI saw it.\nGood.", "B B B B", "B X S S"),
+        # A report under the brief, a quote, too few lines, blank lines, a title, no
+        # sentences atop: the labeller's word stands.
+        (f"{BRIEF}\nThe works begin in May.\nYes.", "B B B", "B B B"),
+        (f"{BRIEF}\n“We are ready,” he said.\nYes.", "B B B", "B B B"),
+        (f"{BRIEF}\nWhere is the money?", "B B", "B B"),
+        (f"{BRIEF}\n\nWhere is the money?\n\nNo.", "B B B", "B B B"),
+        (f"Port Approved\n{BRIEF}\nI saw it.\nGood.", "T B B B", "T B B B"),
+        ("Port approved\nWhere is the money?\nI saw it.", "B B B", "B B B"),
+        # `US` is a country, not `us`.
+        (f"{BRIEF}\nThe US navy left.\nSo.", "B B B", "B B B"),
+    ],
+    ids=[
+        "question",
+        "ellipsis",
+        "contraction",
+        "brief-twice",
+        "report",
+        "quote",
+        "one-line",
+        "blank-lines",
+        "title",
+        "no-sentences",
+        "US",
+    ],
+)
+def test_bare_lines_that_talk_under_a_brief_are_comments(
+    text: str, labels: str, expected: str
+) -> None:
+    rule = _without_known_chrome(parse._with_talk_under_a_brief)
+    assert _labels_after(rule, text, labels) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "labels", "expected"),
+    [
         # A blog post: the labeller took its title for an author and its first paragraph
         # for a comment, above the rest of the body.
         (
@@ -1268,9 +1371,9 @@ def test_dated_author_lines_are_authors_and_the_numbered_titles_above_them_chrom
         4: (parse.L_CHROME,),
         5: (parse.L_AUTHOR,),
     }
-    # The first talkback title opens the thread: the text under its author is a comment.
-    assert parse.L_BODY not in allowed[3]
-    assert parse.L_BODY not in allowed[6]
+    # The first talkback title opens the thread: the text under its author is a comment, and
+    # more of that author's, never a comment without one.
+    assert allowed[3] == allowed[6] == (parse.L_AUTHOR, parse.L_MORE)
 
 
 @pytest.mark.parametrize(("gap", "expected"), [(1, parse.L_MORE), (2, parse.L_MORE), (4, None)])
