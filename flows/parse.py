@@ -490,6 +490,7 @@ def _label_lines(
     labels = _without_caption_atop_body(labels, page)
     labels = _with_text_under_each_author(labels, known, page)
     labels = _without_comments_under_a_zero_count(labels, known, page)
+    labels = _with_author_right_under_the_widget(labels, known, page)
     labels = _with_forum_posts(labels, known, page)
     labels = _with_talk_under_a_brief(labels, known, page)
     labels = _with_lower_case_comments_under_the_body(labels, page)
@@ -678,6 +679,31 @@ def _with_cut_off_last_line(
         labels[last] = L_BODY
     elif last - above <= 2 and labels[above] in (L_START, L_MORE):
         labels[last] = L_MORE
+    return labels
+
+
+def _with_author_right_under_the_widget(
+    labels: dict[int, str], known: dict[int, str], page: _Page
+) -> dict[int, str]:
+    """wpDiscuz puts the first comment's author line right under its widget (`View all
+    comments`), and a comment without one below a blank line (LAYOUTS.md, 3a): a short line
+    there that ends no sentence, with text under it after one blank line, is an author line,
+    however much it reads like words (`You can call me Da`)."""
+    comment = (L_START, L_MORE)
+    for index in sorted(labels):
+        line = page.lines[index]
+        if (
+            known.get(index - 1) == "widget"
+            and index not in known
+            and labels[index] in comment
+            and labels.get(index + 2) in comment
+            and not page.lines[index + 1]
+            and len(line) <= _MAX_NAME_CHARS
+            and len(line.split()) <= _MAX_AUTHOR_WORDS
+            and not line.endswith(_SENTENCE_END)
+        ):
+            labels[index] = L_AUTHOR
+            labels[index + 2] = L_MORE
     return labels
 
 

@@ -651,6 +651,32 @@ def test_paragraphs_from_one_in_small_letters_under_the_body_are_comments(
     assert _labels_after(parse._with_lower_case_comments_under_the_body, text, labels) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "labels", "expected"),
+    [
+        # Right under the widget, above text after one blank line: an author line.
+        ("Body.\n\nView all comments\nYou can call me Da\n\nGood.", "B X S C", "B X A C"),
+        # Below a blank line, a closed sentence, a long line, or no text under it: as given.
+        ("Body.\n\nView all comments\n\nYou can call me\n\nGood.", *["B X S S"] * 2),
+        ("Body.\n\nView all comments\nCall me Da.\n\nGood.", *["B X S C"] * 2),
+        (
+            "Body.\n\nView all comments\nYou can call me whatever you like, friend\n\nGood.",
+            *["B X S C"] * 2,
+        ),
+        ("Body.\n\nView all comments\nYou can call me Da\nGood.", *["B X S C"] * 2),
+    ],
+    ids=["author", "below-a-blank", "sentence", "long", "no-blank-under"],
+)
+def test_a_short_line_right_under_the_widget_is_an_author_line(
+    text: str, labels: str, expected: str
+) -> None:
+    def rule(labels: dict[int, str], page: parse._Page) -> dict[int, str]:
+        _, known = parse.prepared_page(text)
+        return parse._with_author_right_under_the_widget(labels, known, page)
+
+    assert _labels_after(rule, text, labels) == expected
+
+
 FORUM_POST = (
     "#12 Ann Lee\n\nMember\n\n  • 80 posts\n\nPosted 3 May 2024 - 09:12 AM\n\n"
     "The port said so.\n\nFine by me.\n\n  • Ira likes this"
