@@ -758,15 +758,16 @@ def _with_talk_under_a_brief(
     labels: dict[int, str], known: dict[int, str], page: _Page
 ) -> dict[int, str]:
     """Mirror pages that carry a brief (one paragraph, sometimes shown twice) and their
-    readers' comments as bare lines under it, with no title, blank line or chrome: when the
-    line under the brief talks as readers do (see _TALK) and is no quote, it and each line
-    below it is a comment of its own. Only the register tells these lines from the article's,
-    so a page with anything more to go by is left to the labeller."""
+    readers' comments as bare lines under it, with no title, author line, blank line or
+    chrome: when the line under the brief talks as readers do (see _TALK) and is no quote,
+    the brief is the body, and the line and each line below it a comment of its own. Only
+    the register tells these lines from the article's, so a page with anything more to go by
+    is left to the labeller."""
     order = sorted(labels)
     if (
         len(order) < 1 + _MIN_BARE_COMMENTS
         or known
-        or any(label != L_BODY for label in labels.values())
+        or any(label not in (L_BODY, L_START, L_MORE) for label in labels.values())
         or order[-1] - order[0] != len(order) - 1
         or not _reads_like_sentences(page.lines[order[0]])
     ):
@@ -778,6 +779,7 @@ def _with_talk_under_a_brief(
     first = page.lines[below[0]]
     if not _TALK.search(first) or _QUOTED.search(first):
         return labels
+    labels[order[0]] = L_BODY
     if shown_twice:
         labels[order[1]] = L_CHROME  # a preview of the brief: its words are counted once
     labels.update(dict.fromkeys(below, L_START))

@@ -717,6 +717,8 @@ BRIEF = f"{LONG_PARAGRAPH} Work on the road starts first."
     [
         # A brief, then lines that talk: each a comment.
         (f"{BRIEF}\nWhere is the money?\nThe port said so.", "B B B", "B S S"),
+        # The same where the labeller guessed comments of its own.
+        (f"{BRIEF}\nWhere is the money?\nThe port said so.", "S C S", "B S S"),
         (f"{BRIEF}\nwell done..\nAbout time.", "B B B", "B S S"),
         (f"{BRIEF}\nThey won't build it.\nNo.", "B B B", "B S S"),
         # The brief shown twice: the second is a preview, chrome.
@@ -734,6 +736,7 @@ BRIEF = f"{LONG_PARAGRAPH} Work on the road starts first."
     ],
     ids=[
         "question",
+        "guessed",
         "ellipsis",
         "contraction",
         "brief-twice",
@@ -1053,6 +1056,7 @@ def test_every_fixture_page_has_its_expected_result() -> None:
 def test_fixture_page(name: str) -> None:
     expected = json.loads((FIXTURE_PAGES / f"{name}.expected.json").read_text(encoding="utf-8"))
     expected.pop("family")
+    expected.pop("train_labeller", None)
     parsed = parse_file(FIXTURE_PAGES / f"{name}.txt")
 
     # A comment is [author, opening words] or, in a thread, [author, opening words, depth].

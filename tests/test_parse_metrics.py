@@ -61,7 +61,7 @@ def test_every_page_has_well_formed_labels() -> None:
     assert orphans == {p.name for p in pages if p.page.parent == FIXTURE_PAGES}
     for page in pages:
         data = json.loads(page.expected.read_text(encoding="utf-8"))
-        assert EXPECTED_KEYS <= set(data) <= {*EXPECTED_KEYS, "family"}, page.name
+        assert EXPECTED_KEYS <= set(data) <= {*EXPECTED_KEYS, "family", "train_labeller"}, page.name
         expected = Expected.from_json(data)
         assert expected.family in FAMILIES, page.name
         assert expected.layout in LAYOUTS, page.name
