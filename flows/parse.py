@@ -208,6 +208,9 @@ REJECT_SCHEMA = pl.Schema(
 
 _MAX_AUTHOR_WORDS = 6
 _MAX_NAME_CHARS = 40
+# The longest author line: a name with its decoration (`#1 — posted by Ann on 14.05.2024,
+# 07:12`, `Dana ,   Haifa   (09.14.21)`; the longest labelled is 49 characters).
+_MAX_AUTHOR_LINE_CHARS = 80
 # The longest first line taken for a headline when the labeller saw none.
 _MAX_TITLE_CHARS = 120
 # The most words of a caption-like line atop the body (longer lines are the body's).
@@ -516,6 +519,10 @@ def _allowed_label(
         # Prose the labeller took for the article's, inside the thread: more of the comment
         # above (a quoted article), or the text of the author line right above it, not a
         # comment of its own.
+        return L_MORE
+    if label == L_AUTHOR and L_MORE in allowed and above in (L_START, L_MORE) and gap <= 2:
+        # Too long for an author line, one blank line under comment text: more of it (a
+        # comment's paragraphs are set apart by one blank line, comments by more).
         return L_MORE
     if label == L_CHROME and L_AUTHOR in allowed and _name_like(line):
         # A name in the thread that the labeller took for chrome: a commenter's.
@@ -1052,6 +1059,11 @@ def _allowed_by_rules(
     allowed.update(dict.fromkeys(bulleted.values(), (L_MORE,)))
     allowed.update(dict.fromkeys(titles, (L_CHROME,)))
     allowed.update(dict.fromkeys(page.glued_authors, (L_START,)))
+    # An author line is a name and its decoration, never a long line of text.
+    anything = (L_TITLE, L_BODY, L_CHROME, L_AUTHOR, L_START, L_MORE)
+    for index in content:
+        if len(page.lines[index]) > _MAX_AUTHOR_LINE_CHARS:
+            allowed[index] = tuple(x for x in allowed.get(index, anything) if x != L_AUTHOR)
     return allowed
 
 

@@ -1406,6 +1406,32 @@ def test_dated_author_lines_are_authors_and_the_numbered_titles_above_them_chrom
     assert allowed[3] == allowed[6] == (parse.L_AUTHOR, parse.L_MORE)
 
 
+def test_a_long_line_is_never_an_author_line() -> None:
+    long_line = "Also, how do you know that the bridge was not part of the deal? " * 2
+    page, known = parse.prepared_page(f"Title\n\nBody.\n\nAnn Lee\n\n{long_line}")
+
+    allowed = parse._allowed_by_rules(page, known, page.content())
+
+    assert parse.L_AUTHOR not in allowed[6]
+    assert 4 not in allowed  # a name: whatever the labeller says
+
+
+@pytest.mark.parametrize(("gap", "expected"), [(2, parse.L_MORE), (3, None)])
+def test_a_line_too_long_for_an_author_right_under_comment_text_is_more_of_it(
+    gap: int, expected: str | None
+) -> None:
+    allowed = (parse.L_TITLE, parse.L_BODY, parse.L_CHROME, parse.L_START, parse.L_MORE)
+    predicted = [parse.L_TITLE, parse.L_BODY, parse.L_START, parse.L_AUTHOR]
+    tagger = parse._tagger()
+    tagger.set([["x"]] * len(predicted))
+    label = parse._allowed_label(tagger, predicted, 3, allowed, "Also, how do you know?", gap)
+    if expected:
+        assert label == expected
+    else:
+        # Below a wider gap it opens a comment of its own or not, as the labeller weighs it.
+        assert label == max(allowed, key=lambda label: tagger.marginal(label, 3))
+
+
 @pytest.mark.parametrize(("gap", "expected"), [(1, parse.L_MORE), (2, parse.L_MORE), (4, None)])
 def test_prose_the_labeller_gave_the_article_right_under_a_thread_s_author_is_the_author_s(
     gap: int, expected: str | None
