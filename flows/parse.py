@@ -165,6 +165,7 @@ _AUTHOR_DECORATION = re.compile(
     r"|\s+[|·]\s.*$"
 )
 _DIGIT = re.compile(r"\d")
+_LINK = re.compile(r"\S+://\S*|\bwww\.\S*")
 # An author line that ends in the comment's date (talkbacks): `Dana ,   Haifa   (09.14.21)`.
 _DATED_AUTHOR = re.compile(
     r"[^\s,()|][^,()|]{0,39}(?:\s*,\s+[^,()|]{1,40}?)?\s+\(\d{1,2}[./]\d{1,2}[./]\d{2,4}\)"
@@ -1072,7 +1073,9 @@ def looks_like_chrome(line: str) -> bool:
     words = line.split()
     if len(words) > 6:
         return False
-    return bool(_DIGIT.search(line) or _CHROME_SEPARATOR.search(line)) or all(
+    # A link's digits (`twitter.com/user/status/1274298847968268288`) are no count or date.
+    unlinked = _LINK.sub("", line)
+    return bool(_DIGIT.search(unlinked) or _CHROME_SEPARATOR.search(line)) or all(
         word.lower().strip(".:,!()") in CUE_WORDS for word in words
     )
 

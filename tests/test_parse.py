@@ -433,6 +433,9 @@ def test_author_name_drops_numbers_bullets_says_avatars_and_time_stamps(
         ("Alice Moor", False),
         ("Quiet.", False),
         ("Reply to the mayor", False),
+        # A link's digits are no count.
+        ("See this https://x.com/ann/status/1274298847968268288?s=21", False),
+        ("Read www.port.org/2024/05", False),
     ],
 )
 def test_looks_like_chrome_takes_short_lines_of_counts_separators_or_widget_words(
