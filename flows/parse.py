@@ -522,8 +522,9 @@ def _allowed_label(
         # comment of its own.
         return L_MORE
     if label == L_AUTHOR and L_MORE in allowed and above in (L_START, L_MORE) and gap <= 2:
-        # Too long for an author line, one blank line under comment text: more of it (a
-        # comment's paragraphs are set apart by one blank line, comments by more).
+        # No author line can stand here (too long for one), one blank line under comment
+        # text: more of it (a comment's paragraphs are set apart by one blank line, comments
+        # by more).
         return L_MORE
     if label == L_CHROME and L_AUTHOR in allowed and _name_like(line):
         # A name in the thread that the labeller took for chrome: a commenter's.
@@ -1064,7 +1065,9 @@ def _allowed_by_rules(
     anything = (L_TITLE, L_BODY, L_CHROME, L_AUTHOR, L_START, L_MORE)
     for index in content:
         if len(page.lines[index]) > _MAX_AUTHOR_LINE_CHARS:
-            allowed[index] = tuple(x for x in allowed.get(index, anything) if x != L_AUTHOR)
+            allowed[index] = tuple(
+                label for label in allowed.get(index, anything) if label != L_AUTHOR
+            )
     return allowed
 
 
