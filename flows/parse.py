@@ -975,7 +975,8 @@ def _with_text_under_each_author(
 ) -> dict[int, str]:
     """An author line is followed by its text: when the labeller gave it none, the first line
     below it that does not look like chrome is its text (a one-word reply such as `Quiet.`),
-    past the comment's time stamp."""
+    past the comment's time stamp; a comment the labeller opened right under it (one blank
+    line) is that text, not a comment without an author."""
     order = sorted(labels)
     for position, index in enumerate(order):
         if labels[index] != L_AUTHOR:
@@ -984,6 +985,8 @@ def _with_text_under_each_author(
             label = labels[below]
             if known.get(below) == "date":
                 continue
+            if label == L_START and below - index <= 2 and below not in page.glued_authors:
+                labels[below] = L_MORE
             if label in (L_AUTHOR, L_START, L_MORE) or below in known:
                 break
             if not looks_like_chrome(page.lines[below]):

@@ -680,6 +680,29 @@ def test_a_short_line_right_under_the_widget_is_an_author_line(
     assert _labels_after(rule, text, labels) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "labels", "expected"),
+    [
+        # The text under an author line is the author's, whether the labeller called it
+        # chrome or a comment of its own; past a time stamp too.
+        ("Body.\n\nAnn Lee\n\nQuiet.", "B A X", "B A C"),
+        ("Body.\n\nAnn Lee\n\nGood point.\n\nAnd more.", "B A S C", "B A C C"),
+        ("Body.\n\nAnn Lee\n2020-01-28\nGood point.", "B A X S", "B A X C"),
+        # Below a wider gap, a comment without an author stands.
+        ("Body.\n\nAnn Lee\n\n\n\nGood point.", "B A S", "B A S"),
+    ],
+    ids=["chrome", "comment", "past-a-stamp", "wide-gap"],
+)
+def test_the_text_under_an_author_line_is_the_author_s(
+    text: str, labels: str, expected: str
+) -> None:
+    def rule(labels: dict[int, str], page: parse._Page) -> dict[int, str]:
+        _, known = parse.prepared_page(text)
+        return parse._with_text_under_each_author(labels, known, page)
+
+    assert _labels_after(rule, text, labels) == expected
+
+
 FORUM_POST = (
     "#12 Ann Lee\n\nMember\n\n  • 80 posts\n\nPosted 3 May 2024 - 09:12 AM\n\n"
     "The port said so.\n\nFine by me.\n\n  • Ira likes this"
