@@ -477,6 +477,12 @@ def _without_known_chrome(rule: Callable[..., dict[int, str]]) -> Rule:
     return lambda labels, page: rule(labels, {}, page)
 
 
+def _with_known_chrome(rule: Callable[..., dict[int, str]], text: str) -> Rule:
+    """`rule` on `text`, with the lines the known chrome patterns name."""
+    _, known = parse.prepared_page(text)
+    return lambda labels, page: rule(labels, known, page)
+
+
 def _labels_only(rule: Callable[[dict[int, str]], dict[int, str]]) -> Rule:
     return lambda labels, page: rule(labels)
 
@@ -575,10 +581,7 @@ def test_a_short_first_comment_above_the_thread_leaves_the_body(
 def test_a_time_stamp_above_comment_text_opens_a_comment(
     text: str, labels: str, expected: str
 ) -> None:
-    def rule(labels: dict[int, str], page: parse._Page) -> dict[int, str]:
-        _, known = parse.prepared_page(text)
-        return parse._with_comment_under_each_stamp(labels, known, page)
-
+    rule = _with_known_chrome(parse._with_comment_under_each_stamp, text)
     assert _labels_after(rule, text, labels) == expected
 
 
@@ -673,10 +676,7 @@ def test_paragraphs_from_one_in_small_letters_under_the_body_are_comments(
 def test_a_short_line_right_under_the_widget_is_an_author_line(
     text: str, labels: str, expected: str
 ) -> None:
-    def rule(labels: dict[int, str], page: parse._Page) -> dict[int, str]:
-        _, known = parse.prepared_page(text)
-        return parse._with_author_right_under_the_widget(labels, known, page)
-
+    rule = _with_known_chrome(parse._with_author_right_under_the_widget, text)
     assert _labels_after(rule, text, labels) == expected
 
 
@@ -696,10 +696,7 @@ def test_a_short_line_right_under_the_widget_is_an_author_line(
 def test_the_text_under_an_author_line_is_the_author_s(
     text: str, labels: str, expected: str
 ) -> None:
-    def rule(labels: dict[int, str], page: parse._Page) -> dict[int, str]:
-        _, known = parse.prepared_page(text)
-        return parse._with_text_under_each_author(labels, known, page)
-
+    rule = _with_known_chrome(parse._with_text_under_each_author, text)
     assert _labels_after(rule, text, labels) == expected
 
 
@@ -727,10 +724,7 @@ FORUM_POST = (
     ids=["post", "two-posts", "no-stamp", "empty-post"],
 )
 def test_a_forum_post_is_its_header_s(text: str, labels: str, expected: str) -> None:
-    def rule(labels: dict[int, str], page: parse._Page) -> dict[int, str]:
-        _, known = parse.prepared_page(text)
-        return parse._with_forum_posts(labels, known, page)
-
+    rule = _with_known_chrome(parse._with_forum_posts, text)
     assert _labels_after(rule, text, labels) == expected
 
 
@@ -806,10 +800,7 @@ def test_bare_lines_that_talk_under_a_brief_are_comments(
 def test_a_comment_above_all_of_the_body_is_the_body_s_opening(
     text: str, labels: str, expected: str
 ) -> None:
-    def rule(labels: dict[int, str], page: parse._Page) -> dict[int, str]:
-        _, known = parse.prepared_page(text)
-        return parse._without_comments_atop_the_body(labels, known, page)
-
+    rule = _with_known_chrome(parse._without_comments_atop_the_body, text)
     assert _labels_after(rule, text, labels) == expected
 
 
