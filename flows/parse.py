@@ -752,11 +752,10 @@ def _with_lower_case_comments_under_the_body(labels: dict[int, str], page: _Page
     body = [i for i in order if labels[i] == L_BODY]
     for position in range(_MIN_BODY_ABOVE_CASUAL, len(body) - _MIN_BARE_COMMENTS + 1):
         above, rest = body[position - 1], body[position:]
-        spaced = all(below - top >= 2 for top, below in itertools.pairwise([above, *rest]))
         if (
-            spaced
-            and _LOWER_WORD.match(page.lines[rest[0]])
+            _LOWER_WORD.match(page.lines[rest[0]])
             and page.lines[above].endswith(_SENTENCE_END)
+            and all(below - top >= 2 for top, below in itertools.pairwise([above, *rest]))
         ):
             labels.update(dict.fromkeys(rest, L_START))
             break
