@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows import parse
+from flows import line_model, parse
 from flows.train_parser import (
     REAL_PAGES,
     GoldPage,
@@ -123,7 +123,7 @@ def scored(pages: Iterable[GoldPage], key: Callable[[GoldPage], str]) -> dict[st
 
 def use_model(path: Path) -> None:
     parse.MODEL_PATH = path
-    parse._tagger.cache_clear()
+    line_model.load.cache_clear()
 
 
 def leave_one_site_out(

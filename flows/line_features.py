@@ -1,13 +1,16 @@
 """Shape features of the lines of many pages at once, for the line labeller in flows/parse.py.
 
 Features are computed column-wise with polars over every non-blank line of a batch of pages
-(regular expressions and counts in Rust, not a Python loop per line), and come out as lists
-of attribute strings, the form the CRF tagger takes.
+(regular expressions and counts in Rust, not a Python loop per line). They come out as
+numbered attributes for labelling (flows/line_model.py), or as lists of attribute strings,
+the form CRFsuite trains on.
 """
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 # Line labels the model gives: title, body, chrome (anything of the site: bylines, dates,
@@ -270,12 +273,13 @@ LINES_SCHEMA = {
 
 
 @functools.cache
-def _steps() -> tuple[list[list[pl.Expr]], pl.Expr]:
-    """The columns added at each step from lines to attributes, and the attributes of each
-    line, built once per process: a parse of one page (`newsflow explain`, a page parsed on
-    its own budget) would otherwise spend more time building them than using them."""
+def _steps() -> tuple[list[list[pl.Expr]], list[pl.Expr]]:
+    """The columns added at each step from lines to attributes, and the attribute columns
+    (each line's attribute of each kind, or null), built once per process: a parse of one page
+    (`newsflow explain`, a page parsed on its own budget) would otherwise spend more time
+    building them than using them."""
     neighbours = [
-        pl.concat_str(pl.lit(f"{offset}:"), _shifted(pl.col(key), offset))
+        pl.concat_str(pl.lit(f"{offset}:"), _shifted(pl.col(key), offset)).alias(f"{offset}:{key}")
         for offset in (-1, 1)
         for key in _NEIGHBOUR_KEYS
     ]
@@ -286,19 +290,39 @@ def _steps() -> tuple[list[list[pl.Expr]], pl.Expr]:
         _page_measures(),
         [*_line_columns(), *_page_columns()],
     ]
-    # One tab-joined string per line: far cheaper to hand to Python than a list column.
-    return steps, pl.concat_str([*_OWN, *neighbours], separator="\t", ignore_nulls=True)
+    return steps, [*map(pl.col, _OWN), *neighbours]
+
+
+def _attribute_columns(lines: pl.DataFrame, columns: list[pl.Expr]) -> pl.DataFrame:
+    """`columns` of `lines` (page, position, line_no, line, raw, kind: one row per non-blank
+    line, in page order), computed over the attribute columns."""
+    steps, _ = _steps()
+    # A page or a few: planning one query of some 250 expressions costs more than computing
+    # them step by step (a page: 26 ms planned, 8 ms step by step).
+    frame = lines.lazy() if lines.height >= _PLANNED_FROM_LINES else lines
+    for step in steps:
+        frame = frame.with_columns(step)
+    selected = frame.select(columns)
+    return selected.collect() if isinstance(selected, pl.LazyFrame) else selected
 
 
 def line_features(lines: pl.DataFrame) -> list[list[str]]:
     """The attributes of each line in `lines` (page, position, line_no, line, raw, kind: one
-    row per non-blank line, in page order), as a list of strings per line."""
-    steps, attributes = _steps()
-    # A page or a few: planning one query of some 250 expressions costs more than computing
-    # them step by step (a page: 26 ms planned, 8 ms step by step).
-    frame = lines.lazy() if lines.height >= _PLANNED_FROM_LINES else lines
-    for columns in steps:
-        frame = frame.with_columns(columns)
-    selected = frame.select(attributes)
-    joined = (selected.collect() if isinstance(selected, pl.LazyFrame) else selected).to_series()
-    return [line_attributes.split("\t") for line_attributes in joined.to_list()]
+    row per non-blank line, in page order), as a list of strings per line: what the labeller
+    is trained on."""
+    _, attributes = _steps()
+    # One tab-joined string per line: far cheaper to hand to Python than a list column.
+    joined = pl.concat_str(attributes, separator="\t", ignore_nulls=True)
+    strings = _attribute_columns(lines, [joined]).to_series()
+    return [line_attributes.split("\t") for line_attributes in strings.to_list()]
+
+
+def line_attribute_ids(lines: pl.DataFrame, known: Sequence[str]) -> np.ndarray:
+    """The attributes of each line in `lines` by their number in `known` (counted from 1),
+    one row per line and one column per kind of attribute, 0 for an attribute not in `known`
+    or none: what the labeller labels from. The strings never leave polars."""
+    _, attributes = _steps()
+    # The enum's categories number the attributes; one it lacks casts to null, then 0.
+    numbered = pl.Enum(["", *known])
+    ids = [column.cast(numbered, strict=False).to_physical().fill_null(0) for column in attributes]
+    return _attribute_columns(lines, ids).to_numpy()

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import polars as pl
-import pycrfsuite
 
+from flows import line_model
 from flows.line_features import AUTHOR as L_AUTHOR
 from flows.line_features import BODY as L_BODY
 from flows.line_features import CHROME as L_CHROME
-from flows.line_features import CUE_WORDS, LINES_SCHEMA, line_features
+from flows.line_features import CUE_WORDS, LINES_SCHEMA, line_attribute_ids, line_features
 from flows.line_features import MORE as L_MORE
 from flows.line_features import START as L_START
 from flows.line_features import TITLE as L_TITLE
@@ -342,17 +343,17 @@ def parse_texts(texts: list[str]) -> list[ParsedPage]:
     """Parse decoded pages: label every line (the features of all pages at once), then read
     each article and its comments off the labels."""
     prepared = [prepared_page(text) for text in texts]
-    inputs = line_inputs(prepared)
+    labelled = _labelled(prepared)
     return [
-        _read_page(page, known, content, features)
-        for (page, known), (content, features) in zip(prepared, inputs, strict=True)
+        _read_page(page, known, content, tagging)
+        for (page, known), (content, tagging) in zip(prepared, labelled, strict=True)
     ]
 
 
 def _read_page(
-    page: _Page, known: dict[int, str], content: list[int], features: list[list[str]]
+    page: _Page, known: dict[int, str], content: list[int], tagging: line_model.Tagging
 ) -> ParsedPage:
-    labels, certainty = _label_lines(page, known, content, features)
+    labels, certainty = _label_lines(page, known, content, tagging)
     title = _take_title(page, labels)
     comments = _read_comments(page, labels)
     for index, label in labels.items():
@@ -459,14 +460,13 @@ def _known_chrome(page: _Page) -> dict[int, str]:
 
 
 def _label_lines(
-    page: _Page, known: dict[int, str], content: list[int], features: list[list[str]]
+    page: _Page, known: dict[int, str], content: list[int], tagging: line_model.Tagging
 ) -> tuple[dict[int, str], list[float]]:
-    """The labeller's label for every non-blank line, and how sure it was of each."""
+    """The labels of every non-blank line, the labeller's as the rules allow, and how sure
+    the labeller was of each."""
     if not content:
         return {}, []
-    tagger = _tagger()
-    tagger.set(features)
-    predicted = tagger.tag()
+    predicted = list(tagging.labels)
     ruled = _allowed_by_rules(page, known, content)
     certainty = []
     for position, index in enumerate(content):
@@ -474,10 +474,10 @@ def _label_lines(
         if allowed and predicted[position] not in allowed:
             line = page.lines[index]
             gap = index - content[position - 1] if position else len(page)
-            predicted[position] = _allowed_label(tagger, predicted, position, allowed, line, gap)
+            predicted[position] = _allowed_label(tagging, predicted, position, allowed, line, gap)
         # Lines a rule decides (known chrome, thread authors) are as sure as the rule.
         decided = index in known or len(allowed) == 1
-        certainty.append(1.0 if decided else tagger.marginal(predicted[position], position))
+        certainty.append(1.0 if decided else tagging.marginal(predicted[position], position))
     labels = dict(zip(content, predicted, strict=True))
     for index in known:
         labels[index] = L_CHROME
@@ -504,7 +504,7 @@ def _label_lines(
 
 
 def _allowed_label(
-    tagger: pycrfsuite.Tagger,
+    tagging: line_model.Tagging,
     predicted: list[str],
     position: int,
     allowed: tuple[str, ...],
@@ -529,7 +529,7 @@ def _allowed_label(
     if label == L_CHROME and L_AUTHOR in allowed and _name_like(line):
         # A name in the thread that the labeller took for chrome: a commenter's.
         return L_AUTHOR
-    return max(allowed, key=lambda label: tagger.marginal(label, position))
+    return max(allowed, key=lambda label: tagging.marginal(label, position))
 
 
 def _with_comment_per_wide_gap(labels: dict[int, str]) -> dict[int, str]:
@@ -1088,15 +1088,10 @@ def looks_like_chrome(line: str) -> bool:
 def line_inputs(
     prepared: list[tuple[_Page, dict[int, str]]],
 ) -> list[tuple[list[int], list[list[str]]]]:
-    """The labeller's input for each prepared page: its non-blank lines and their features."""
+    """The labeller's input for each prepared page as it is trained on: its non-blank lines and
+    their attributes."""
     contents = [page.content() for page, _ in prepared]
-    rows = [
-        (number, position, index, page.lines[index], page.raw[index], known.get(index))
-        for number, ((page, known), content) in enumerate(zip(prepared, contents, strict=True))
-        for position, index in enumerate(content)
-    ]
-    frame = pl.DataFrame(rows, schema=LINES_SCHEMA, orient="row")
-    features = line_features(frame) if rows else []
+    features = line_features(_lines_frame(prepared, contents)) if any(contents) else []
     inputs = []
     start = 0
     for content in contents:
@@ -1105,12 +1100,31 @@ def line_inputs(
     return inputs
 
 
-@functools.cache
-def _tagger() -> pycrfsuite.Tagger:
-    """The line labeller, loaded once per process."""
-    tagger = pycrfsuite.Tagger()
-    tagger.open(str(MODEL_PATH))
-    return tagger
+def _labelled(
+    prepared: list[tuple[_Page, dict[int, str]]],
+) -> list[tuple[list[int], line_model.Tagging]]:
+    """Each prepared page's non-blank lines and the labeller's labels for them."""
+    model = line_model.load(MODEL_PATH)
+    contents = [page.content() for page, _ in prepared]
+    if any(contents):
+        ids = line_attribute_ids(_lines_frame(prepared, contents), model.attributes)
+        scores = line_model.line_scores(model, ids)
+    else:
+        scores = np.zeros((0, len(model.labels)))
+    taggings = line_model.tag(model, scores, [len(content) for content in contents])
+    return list(zip(contents, taggings, strict=True))
+
+
+def _lines_frame(
+    prepared: list[tuple[_Page, dict[int, str]]], contents: list[list[int]]
+) -> pl.DataFrame:
+    """One row per non-blank line of the prepared pages (see LINES_SCHEMA)."""
+    rows = [
+        (number, position, index, page.lines[index], page.raw[index], known.get(index))
+        for number, ((page, known), content) in enumerate(zip(prepared, contents, strict=True))
+        for position, index in enumerate(content)
+    ]
+    return pl.DataFrame(rows, schema=LINES_SCHEMA, orient="row")
 
 
 def _take_title(page: _Page, labels: dict[int, str]) -> str | None:

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from flows import parse
+from flows import line_model, parse
 from flows.extract import decode
 from flows.parse import (
     CHROME_LINES,
@@ -1433,20 +1434,26 @@ def test_a_long_line_is_never_an_author_line() -> None:
     assert 4 not in allowed  # a name: whatever the labeller says
 
 
+def _tagging_without_attributes(lines: int) -> line_model.Tagging:
+    """The shipped labeller's tagging of `lines` lines it knows nothing of (no attribute)."""
+    model = line_model.load(parse.MODEL_PATH)
+    [tagging] = line_model.tag(model, np.zeros((lines, len(model.labels))), [lines])
+    return tagging
+
+
 @pytest.mark.parametrize(("gap", "expected"), [(2, parse.L_MORE), (3, None)])
 def test_a_line_too_long_for_an_author_right_under_comment_text_is_more_of_it(
     gap: int, expected: str | None
 ) -> None:
     allowed = (parse.L_TITLE, parse.L_BODY, parse.L_CHROME, parse.L_START, parse.L_MORE)
     predicted = [parse.L_TITLE, parse.L_BODY, parse.L_START, parse.L_AUTHOR]
-    tagger = parse._tagger()
-    tagger.set([["x"]] * len(predicted))
-    label = parse._allowed_label(tagger, predicted, 3, allowed, "Also, how do you know?", gap)
+    tagging = _tagging_without_attributes(len(predicted))
+    label = parse._allowed_label(tagging, predicted, 3, allowed, "Also, how do you know?", gap)
     if expected:
         assert label == expected
     else:
         # Below a wider gap it opens a comment of its own or not, as the labeller weighs it.
-        assert label == max(allowed, key=lambda label: tagger.marginal(label, 3))
+        assert label == max(allowed, key=lambda label: tagging.marginal(label, 3))
 
 
 @pytest.mark.parametrize(("gap", "expected"), [(1, parse.L_MORE), (2, parse.L_MORE), (4, None)])
@@ -1455,14 +1462,13 @@ def test_prose_the_labeller_gave_the_article_right_under_a_thread_s_author_is_th
 ) -> None:
     allowed = (parse.L_AUTHOR, parse.L_START, parse.L_MORE)
     predicted = [parse.L_TITLE, parse.L_CHROME, parse.L_AUTHOR, parse.L_BODY]
-    tagger = parse._tagger()
-    tagger.set([["x"]] * len(predicted))
-    label = parse._allowed_label(tagger, predicted, 3, allowed, "and nobody paid.", gap)
+    tagging = _tagging_without_attributes(len(predicted))
+    label = parse._allowed_label(tagging, predicted, 3, allowed, "and nobody paid.", gap)
     if expected:
         assert label == expected
     else:
         # Below a wider gap the author line is not its header: the labeller's choice stands.
-        assert label == max(allowed, key=lambda label: tagger.marginal(label, 3))
+        assert label == max(allowed, key=lambda label: tagging.marginal(label, 3))
 
 
 @pytest.mark.parametrize(
