@@ -73,6 +73,11 @@ _PATTERNS = {
     # A comma or full stop with no space after it, between letters (`gone,i think`).
     "tight_punct": r"\p{Ll}[,.]\p{Ll}",
 }
+# Strings of which every match of a pattern holds one: the pattern reads only the lines that
+# hold one (with Unicode word boundaries, a pattern read over every line cost four times more).
+_PATTERN_NEEDS = {
+    "url": ("://", "www.", ".com", ".org", ".net", ".press", ".info", ".ru", ".ua", ".sy", "@"),
+}
 # The class of a line's first and last character.
 _CHAR_CLASSES = (
     ("U", r"\p{Lu}"),
@@ -137,7 +142,9 @@ def _line_measures() -> list[pl.Expr]:
         line.str.len_chars().alias("n_chars"),
         (line.str.count_matches(" ", literal=True) + 1).alias("n_words"),
         (raw.str.len_chars() - raw.str.strip_chars_start().str.len_chars()).alias("n_indent"),
-        (4 * capitalised / long_words).fill_nan(0).round().alias("n_caps"),
+        # A line without long words has no capitalised one either: 0 / 1, not NaN (filling
+        # NaN in cost more than all the other measures together).
+        (4 * capitalised / long_words.clip(1)).round().alias("n_caps"),
         (10 * sample.str.count_matches(_FUNCTION) / sample_words).round().alias("n_func"),
         sample.str.count_matches(_FIRST_PERSON).alias("n_pron1"),
         sample.str.count_matches(_SECOND_PERSON).alias("n_pron2"),
@@ -184,7 +191,14 @@ def _line_columns() -> list[pl.Expr]:
         # Absent rather than `=0` where most lines are 0: fewer attributes to hand over.
         _bucket("pron1", pl.when(pl.col("n_pron1") > 0).then(pl.col("n_pron1")), (1, 3)),
         _bucket("pron2", pl.when(pl.col("n_pron2") > 0).then(pl.col("n_pron2")), (1, 3)),
-        _flag("shouting", sample.str.count_matches(r"\b\p{Lu}{4,}\b") >= 2),
+        # Read only where four capitals follow one another.
+        _flag(
+            "shouting",
+            pl.when(sample.str.contains(r"\p{Lu}{4}"))
+            .then(sample)
+            .str.count_matches(r"\b\p{Lu}{4,}\b")
+            >= 2,
+        ),
         _flag(
             "upper",
             (line == line.str.to_uppercase())
@@ -192,8 +206,16 @@ def _line_columns() -> list[pl.Expr]:
             & (pl.col("n_chars") > 3),
         ),
         _flag("name_like", pl.col("is_name_like")),
-        *(_flag(name, sample.str.contains(pattern)) for name, pattern in _PATTERNS.items()),
+        *(_flag(name, _contains(sample, name, pattern)) for name, pattern in _PATTERNS.items()),
     ]
+
+
+def _contains(text: pl.Expr, name: str, pattern: str) -> pl.Expr:
+    """Whether `text` holds a match of `pattern` (null where it cannot: see _PATTERN_NEEDS)."""
+    needs = _PATTERN_NEEDS.get(name)
+    if needs is None:
+        return text.str.contains(pattern)
+    return pl.when(text.str.contains_any(needs)).then(text).str.contains(pattern)
 
 
 def _page_measures() -> list[pl.Expr]:
