@@ -71,6 +71,11 @@ class Tagging:
         """How likely `label` is on the line at `position`, over every labelling of the page."""
         return float(self.marginals[position, self.columns[label]])
 
+    def marginals_of(self, labels: list[str]) -> np.ndarray:
+        """How likely each line's label in `labels` (one per line) is."""
+        chosen = [self.columns[label] for label in labels]
+        return self.marginals[np.arange(len(labels)), chosen]
+
 
 def tag(model: LineModel, scores: np.ndarray, lengths: list[int]) -> list[Tagging]:
     """The tagging of each page whose lines' `scores` follow one another, `lengths` lines each."""

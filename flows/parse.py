@@ -143,7 +143,7 @@ _NAMED_SECTION = re.compile(
 )
 # A line of the comment widget or a comment-section header or closer.
 SECTION_LINE = _any_of(WIDGET_CHROME + COMMENT_SECTION_CHROME)
-_RELATED_LINKS = re.compile(r"More on this topic:")
+_RELATED_LINKS = "More on this topic:"
 # A flattened comment header: its fields, and the button the comment's text is glued to.
 _FIELD_SEPARATOR = re.compile(r"\s+\|\s+")
 _BUTTON_THEN_TEXT = re.compile(r"(?i:reply|delete|report|flag|like|share)\s+(?P<text>\S.*)")
@@ -446,7 +446,7 @@ def _known_chrome(page: _Page) -> dict[int, str]:
         if in_related_links and _RELATED_LINK.fullmatch(line):
             known[index] = "related"
             continue
-        in_related_links = bool(_RELATED_LINKS.fullmatch(line))
+        in_related_links = line == _RELATED_LINKS
         if not _ANY_CHROME.fullmatch(line):
             continue
         for kind, pattern in _CHROME_KINDS:
@@ -468,16 +468,19 @@ def _label_lines(
         return {}, []
     predicted = list(tagging.labels)
     ruled = _allowed_by_rules(page, known, content)
-    certainty = []
+    decided = []
     for position, index in enumerate(content):
         allowed = ruled.get(index, ())
         if allowed and predicted[position] not in allowed:
             line = page.lines[index]
             gap = index - content[position - 1] if position else len(page)
             predicted[position] = _allowed_label(tagging, predicted, position, allowed, line, gap)
-        # Lines a rule decides (known chrome, thread authors) are as sure as the rule.
-        decided = index in known or len(allowed) == 1
-        certainty.append(1.0 if decided else tagging.marginal(predicted[position], position))
+        if index in known or len(allowed) == 1:
+            decided.append(position)
+    # Lines a rule decides (known chrome, thread authors) are as sure as the rule.
+    sure = tagging.marginals_of(predicted)
+    sure[decided] = 1.0
+    certainty = sure.tolist()
     labels = dict(zip(content, predicted, strict=True))
     for index in known:
         labels[index] = L_CHROME
@@ -1065,17 +1068,21 @@ def _allowed_by_rules(
     allowed.update(dict.fromkeys(page.glued_authors, (L_START,)))
     # An author line is a name and its decoration, never a long line of text.
     anything = (L_TITLE, L_BODY, L_CHROME, L_AUTHOR, L_START, L_MORE)
+    # Most lines are long: each set of labels loses its author label once.
+    without_author: dict[tuple[str, ...], tuple[str, ...]] = {}
     for index in content:
         if len(page.lines[index]) > _MAX_AUTHOR_LINE_CHARS:
-            allowed[index] = tuple(
-                label for label in allowed.get(index, anything) if label != L_AUTHOR
-            )
+            labels = allowed.get(index, anything)
+            if labels not in without_author:
+                without_author[labels] = tuple(label for label in labels if label != L_AUTHOR)
+            allowed[index] = without_author[labels]
     return allowed
 
 
 def looks_like_chrome(line: str) -> bool:
     """Short lines of widget words, counts, dates or separators (`Reply · Like (4)`)."""
-    words = line.split()
+    # Split no further than needed to tell: most lines are long.
+    words = line.split(None, 6)
     if len(words) > 6:
         return False
     # A link's digits (`twitter.com/user/status/1274298847968268288`) are no count or date.
@@ -1185,6 +1192,8 @@ def _read_comments(page: _Page, labels: dict[int, str]) -> list[Comment]:
     return comments
 
 
+# Regular commenters' lines recur across the pages of a crawl.
+@functools.lru_cache(maxsize=4096)
 def author_name(line: str) -> str:
     """The commenter's name on an author line, without the thread number or bullet, `says:`,
     an `Avatar` image label, a post number or a trailing time stamp."""
