@@ -215,7 +215,7 @@ def _contains(text: pl.Expr, name: str, pattern: str) -> pl.Expr:
     needs = _PATTERN_NEEDS.get(name)
     if needs is None:
         return text.str.contains(pattern)
-    return pl.when(text.str.contains_any(needs)).then(text).str.contains(pattern)
+    return pl.when(text.str.contains_any(list(needs))).then(text).str.contains(pattern)
 
 
 def _page_measures() -> list[pl.Expr]:
