@@ -1486,9 +1486,10 @@ def _comment_rows(article_id: str, comments: list[Comment]) -> list[dict]:
     ids: list[str] = []
     rows = []
     for position, comment in enumerate(comments, start=1):
-        key = (comment.author, comment.body)
+        body = comment.body
+        key = (comment.author, body)
         occurrences[key] = occurrences.get(key, 0) + 1
-        ids.append(stable_id(article_id, comment.author, comment.body, occurrences[key]))
+        ids.append(stable_id(article_id, comment.author, body, occurrences[key]))
         rows.append(
             {
                 "comment_id": ids[-1],
@@ -1497,7 +1498,7 @@ def _comment_rows(article_id: str, comments: list[Comment]) -> list[dict]:
                 "author": comment.author,
                 "depth": comment.depth,
                 "parent_comment_id": None if comment.parent is None else ids[comment.parent],
-                "body": comment.body,
+                "body": body,
             }
         )
     return rows
