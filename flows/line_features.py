@@ -316,8 +316,8 @@ def _steps() -> tuple[list[list[pl.Expr]], list[pl.Expr]]:
 
 
 def _attribute_columns(lines: pl.DataFrame, columns: list[pl.Expr]) -> pl.DataFrame:
-    """`columns` of `lines` (page, position, line_no, line, raw, kind: one row per non-blank
-    line, in page order), computed over the attribute columns."""
+    """`columns`, expressions over the attribute columns, for `lines` (page, position,
+    line_no, line, raw, kind: one row per non-blank line, in page order)."""
     steps, _ = _steps()
     # A page or a few: planning one query of some 250 expressions costs more than computing
     # them step by step (a page: 26 ms planned, 8 ms step by step).
