@@ -1,4 +1,4 @@
-"""A run's batches: parse and extract (here or on Dask), validate, load; started ahead."""
+"""A run's batches: parse and extract (ahead, beside the flow, or on Dask), validate, load."""
 
 import logging
 from collections import deque
@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar, cast
 
 import polars as pl
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from flows import entities, extract, parse, quality, schema
@@ -43,43 +44,69 @@ class BatchStages:
 def batch_stages(
     settings: Settings, gazetteer: entities.Gazetteer, pages: int
 ) -> Iterator[BatchStages]:
-    """Parse and extract on the local process pool as each batch comes, or on Dask; with no
-    page to parse, no Dask cluster is started or called."""
-
-    # quote: Prefect would otherwise walk (and copy) the gazetteer's 41,009 surface forms and
-    # word sets for every task run, to look for futures in them: seconds a batch. (Not on
-    # Dask, where a quoted parameter reaches the task still wrapped.)
-    def in_flow(pool: Executor | None) -> Callable[[pl.DataFrame], PendingBatch]:
-        def start(batch: pl.DataFrame) -> PendingBatch:
-            return PendingBatch(
-                lambda: parse_task(batch, pool, settings.parse_timeout),
-                # The task receives the gazetteer itself: quote is unwrapped on the way in.
-                lambda parsed: entities_task(parsed, cast(entities.Gazetteer, quote(gazetteer))),
-            )
-
-        return start
-
-    if settings.task_runner != "dask" or pages == 0:
-        with parse.worker_pool(settings.parse_workers) as pool:
-            yield BatchStages(in_flow(pool))
+    """Where each batch is parsed and its entities extracted:
+    - one batch (or none): in the flow, its pages parsed in chunks on the local pool;
+    - more: the same, one batch ahead in a thread beside the flow, so that the pool parses
+      the next batch while the flow validates and loads this one;
+    - on Dask: one batch ahead per worker thread of the cluster (none is started for no page).
+    """
+    if settings.task_runner == "dask" and pages:
+        with _dask_runner(settings) as runner:
+            slots = sum(runner.client.nthreads().values())
+            # On Dask a quoted parameter reaches the task still wrapped.
+            yield BatchStages(_submitter(runner, settings, gazetteer), ahead=max(1, slots))
         return
+    with parse.worker_pool(settings.parse_workers) as pool:
+        if pool is None or pages <= settings.batch_size:
+            yield BatchStages(_in_flow(settings, gazetteer, pool))
+            return
+        # Two threads: the next batch's parse, and its entities once it is parsed.
+        beside: ThreadPoolTaskRunner = ThreadPoolTaskRunner(max_workers=2)
+        with beside:
+            submit = _submitter(beside, settings, _quoted(gazetteer), pool)
+            yield BatchStages(submit, ahead=1)
 
-    with _dask_runner(settings) as runner:
-        # One batch per worker thread in flight, so none idles while the flow loads.
-        slots = sum(runner.client.nthreads().values())
 
-        def submit(batch: pl.DataFrame) -> PendingBatch:
-            if batch.is_empty():
-                # load_pages asks for nothing: submitting would only add idle task runs.
-                return in_flow(None)(batch)
-            # Each worker parses its batch itself: a local pool would fight it for the cores.
-            parsed = runner.submit(
-                parse_task, {"pages": batch, "pool": None, "timeout": settings.parse_timeout}
-            )
-            found = runner.submit(entities_task, {"parsed": parsed, "gazetteer": gazetteer})
-            return PendingBatch(parsed.result, lambda _: found.result())
+def _quoted(gazetteer: entities.Gazetteer) -> entities.Gazetteer:
+    """The gazetteer as a task parameter Prefect does not walk: it would otherwise walk (and
+    copy) its 41,009 surface forms and word sets for every task run, to look for futures in
+    them: seconds a batch. The task receives the gazetteer itself."""
+    return cast(entities.Gazetteer, quote(gazetteer))
 
-        yield BatchStages(submit, ahead=max(1, slots))
+
+def _in_flow(
+    settings: Settings, gazetteer: entities.Gazetteer, pool: Executor | None
+) -> Callable[[pl.DataFrame], PendingBatch]:
+    """Parse and extract each batch in the flow, when load_pages asks for it."""
+
+    def start(batch: pl.DataFrame) -> PendingBatch:
+        return PendingBatch(
+            lambda: parse_task(batch, pool, settings.parse_timeout),
+            lambda parsed: entities_task(parsed, _quoted(gazetteer)),
+        )
+
+    return start
+
+
+def _submitter(
+    runner: "TaskRunner",
+    settings: Settings,
+    gazetteer: entities.Gazetteer,
+    pool: Executor | None = None,
+) -> Callable[[pl.DataFrame], PendingBatch]:
+    """Submit each batch's parse and entity tasks to `runner` as soon as it is read: parsed
+    on `pool`, or by the runner's worker itself (None)."""
+
+    def submit(batch: pl.DataFrame) -> PendingBatch:
+        if batch.is_empty():
+            # load_pages asks for nothing: submitting would only add idle task runs.
+            return _in_flow(settings, gazetteer, None)(batch)
+        parameters = {"pages": batch, "pool": pool, "timeout": settings.parse_timeout}
+        parsed = runner.submit(parse_task, parameters)
+        found = runner.submit(entities_task, {"parsed": parsed, "gazetteer": gazetteer})
+        return PendingBatch(parsed.result, lambda _: found.result())
+
+    return submit
 
 
 @contextmanager

@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import multiprocessing
 import re
+import threading
 import unicodedata
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -1396,7 +1397,10 @@ def parse_pages(
     # Each worker hands back frames, not rows: Arrow buffers cross between processes far
     # faster than half a million pickled dictionaries, and the frames are built in parallel.
     parse_rows = functools.partial(_parse_rows, schemas=schemas, timeout=timeout)
-    if pool is None or len(rows) < _MIN_PAGES_FOR_WORKERS:
+    # A page's time budget binds only in a main thread (flows/timebox.py): off it (a batch
+    # parsed ahead, beside the flow) even a few pages go to the workers.
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if pool is None or (len(rows) < _MIN_PAGES_FOR_WORKERS and in_main_thread):
         parts = [parse_rows(rows)]
     else:
         size = -(-len(rows) // _CHUNKS_PER_BATCH)

@@ -4,6 +4,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -1662,3 +1663,20 @@ def test_a_page_over_its_time_budget_is_set_aside_and_the_others_parse(
     assert article["source_path"].to_list() == ["market.txt", "library.txt"]
     assert comment.height == 2
     assert_frame_equal(article, parse_pages(pages.filter(pl.col("sha256") != "sha-huge"))[0])
+
+
+def test_a_batch_parsed_beside_the_flow_keeps_its_time_budget() -> None:
+    # The interval timer binds only in a main thread: a batch parsed ahead, in a thread beside
+    # the flow, goes to the worker processes even when it is too small to be worth it. About
+    # 16 MB of paragraphs take seconds to parse, far over the 0.7 s a one-page chunk gets.
+    paragraph = "The council met on Friday and talked about the harbour fees for boats."
+    huge = "Harbour Fees\n\n" + "\n\n\n".join([paragraph] * 200_000) + "\n"
+    pages = pages_frame(
+        ("market.txt", "sha-market", PAGE_WITH_COMMENTS), ("huge.txt", "sha-huge", huge)
+    )
+
+    with worker_pool(2) as pool, ThreadPoolExecutor(1) as beside:
+        article, _, rejects = beside.submit(parse_pages, pages, pool, 0.2).result()
+
+    assert rejects.rows() == [("", "huge.txt", "sha-huge", "parse_timeout")]
+    assert article["source_path"].to_list() == ["market.txt"]

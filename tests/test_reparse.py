@@ -80,6 +80,9 @@ def test_reparse_replaces_the_rows_of_every_batch_and_keeps_a_page_it_cannot_rea
     load_gazetteer = entities.load_gazetteer
     monkeypatch.setattr(entities, "load_gazetteer", lambda: load_gazetteer(gazetteer))
     monkeypatch.setattr(parse, "PARSER_VERSION", "next")
+    # Parsed in this process, where the patched version applies: with several batches and
+    # workers, the next batch is parsed ahead in worker processes, which import their own.
+    monkeypatch.setenv("NEWSFLOW_PARSE_WORKERS", "1")
 
     summary = reparse(warehouse=str(loaded), batch_size=BATCH)
 
