@@ -5,7 +5,10 @@ from importlib.metadata import version
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 from datasketch import MinHash, MinHashLSH
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
 
 # 3-word shingles: a mirror copy keeps nearly all of them, an edited word breaks only three;
 # two different articles on one topic share few.
@@ -36,58 +39,99 @@ def _bands() -> list[tuple[int, int]]:
 
 
 BANDS = _bands()
+# Each band's key is the keyed BLAKE2b digest of its values' bytes.
+_KEYED_BANDS = [hashlib.blake2b(digest_size=8, key=b"%d" % band) for band in range(len(BANDS))]
+_BAND_BYTES = [(start * 4, end * 4) for start, end in BANDS]
+# The permutations of datasketch's MinHash (its seed, NUM_PERM and SCHEME): a signature holds,
+# for each k, the least a_k * h + b_k (mod 2^32) over the (mixed) hashes h of its shingles.
+_PERMUTE_A, _PERMUTE_B = MinHash(num_perm=NUM_PERM, scheme=SCHEME).permutations
+# Shingles permuted at once: the block's NUM_PERM values each (1 MB) stay in the CPU's cache.
+_BLOCK = 2048
 
 
-def shingle_hashes(bodies: pl.Series) -> list[np.ndarray]:
-    """For each body, the 32-bit hashes of its shingles: SHINGLE_WORDS consecutive words
-    (lower case, punctuation and line breaks ignored) of its first MAX_WORDS words."""
+def shingle_hashes(bodies: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The 32-bit hashes of the shingles of every body, all in one array, and how many each
+    body has. A shingle is SHINGLE_WORDS consecutive words (lower case, punctuation and line
+    breaks ignored) of the body's first MAX_WORDS words; a body shorter than one shingle is
+    its own single shingle, and one without words has none."""
     words = bodies.str.to_lowercase().str.extract_all(r"\w+").list.head(MAX_WORDS)
-    lengths = words.list.len().fill_null(0).to_numpy()
+    lengths = words.list.len().fill_null(0).to_numpy().astype(np.int64)
     flat = words.explode().drop_nulls().hash().to_numpy()
     count = len(flat)
     # Shingle j of the flat word list combines words j .. j+k-1; those that run past the
-    # end of their body are sliced away below.
+    # end of their body are left out below.
     combined = flat[: max(count - SHINGLE_WORDS + 1, 0)].copy()
     for offset in range(1, SHINGLE_WORDS):
         combined = combined * _MIX ^ flat[offset : count - SHINGLE_WORDS + 1 + offset]
-    combined32 = (combined >> np.uint64(32)).astype(np.uint32)
-    ends = np.cumsum(lengths)
-    result = []
-    for end, length in zip(ends, lengths, strict=True):
-        start = end - length
-        if length < SHINGLE_WORDS:
-            # A body shorter than one shingle is its own single shingle.
-            result.append(flat[start:end].astype(np.uint32)[:1] if length else flat[:0])
-        else:
-            result.append(combined32[start : end - SHINGLE_WORDS + 1])
-    return result
+    whole = lengths >= SHINGLE_WORDS
+    counts = np.where(whole, lengths - SHINGLE_WORDS + 1, np.minimum(lengths, 1))
+    # Where each shingle starts in the flat word list: its body's first word, plus its rank.
+    firsts = np.repeat(np.cumsum(lengths) - lengths, counts)
+    ranks = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    starts = firsts + ranks
+    of_whole = np.repeat(whole, counts)
+    hashes = np.empty(len(starts), dtype=np.uint32)
+    hashes[of_whole] = (combined[starts[of_whole]] >> np.uint64(32)).astype(np.uint32)
+    hashes[~of_whole] = flat[starts[~of_whole]].astype(np.uint32)
+    return hashes, counts
+
+
+def minhashes(hashes: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The MinHash signature (NUM_PERM values) of each set of shingle `hashes` (`counts`
+    consecutive hashes each, none empty), as datasketch's MinHash of scheme SCHEME computes
+    it, one row per set; computed for many sets at once."""
+    mixed = _fmix32(hashes)
+    ends = np.cumsum(counts)
+    starts = ends - counts
+    signed = np.empty((len(counts), NUM_PERM), dtype=np.uint32)
+    first = 0
+    while first < len(counts):
+        # The sets whose shingles fit in one block (at least one set).
+        last = max(first + 1, int(np.searchsorted(ends, starts[first] + _BLOCK, side="right")))
+        low, high = starts[first], ends[last - 1]
+        values = mixed[low:high, None] * _PERMUTE_A + _PERMUTE_B
+        signed[first:last] = np.minimum.reduceat(values, starts[first:last] - low, axis=0)
+        first = last
+    return signed
+
+
+def _fmix32(values: np.ndarray) -> np.ndarray:
+    """The MurmurHash3 32-bit finalizer, which datasketch applies to each hash before
+    permuting it."""
+    values = values ^ (values >> np.uint32(16))
+    values = values * np.uint32(0x85EBCA6B)
+    values = values ^ (values >> np.uint32(13))
+    values = values * np.uint32(0xC2B2AE35)
+    return values ^ (values >> np.uint32(16))
 
 
 def signatures(articles: pl.DataFrame) -> pl.DataFrame:
     """MinHash signature of each article's body (article_id, minhash as bytes); articles
     whose body has no word get none."""
-    template = MinHash(num_perm=NUM_PERM, hashfunc=int, scheme=SCHEME)
-    ids, signed = [], []
-    hashes = shingle_hashes(articles["body"])
-    for article_id, shingles in zip(articles["article_id"], hashes, strict=True):
-        if len(shingles) == 0:
-            continue
-        minhash = template.copy()
-        minhash.update_batch(shingles)
-        ids.append(article_id)
-        signed.append(minhash.hashvalues.astype(np.uint32).tobytes())
-    return pl.DataFrame({"article_id": ids, "minhash": signed}, schema=SIGNATURE_SCHEMA)
+    hashes, counts = shingle_hashes(articles["body"])
+    signed = minhashes(hashes, counts[counts > 0])
+    minhash = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(NUM_PERM * 4), len(signed), [None, pa.py_buffer(signed.tobytes())]
+    )
+    return pl.DataFrame(
+        {
+            "article_id": articles["article_id"].filter(pl.Series(counts > 0)),
+            "minhash": pl.Series(minhash, dtype=pl.Binary()),
+        },
+        schema=SIGNATURE_SCHEMA,
+    )
 
 
 def band_keys(signed: pl.DataFrame) -> pl.DataFrame:
     """The LSH index rows of `signed`: one (band_key, article_id) per article and band."""
-    keys, ids = [], []
-    for article_id, minhash in signed.iter_rows():
-        values = np.frombuffer(minhash, dtype=np.uint32)
-        for band, (start, end) in enumerate(BANDS):
-            digest = hashlib.blake2b(values[start:end].tobytes(), digest_size=8, key=b"%d" % band)
-            keys.append(int.from_bytes(digest.digest(), "little", signed=True))
-            ids.append(article_id)
+    digests = []
+    for minhash in signed["minhash"]:
+        for keyed, (start, end) in zip(_KEYED_BANDS, _BAND_BYTES, strict=True):
+            digest = keyed.copy()
+            digest.update(minhash[start:end])
+            digests.append(digest.digest())
+    keys = np.frombuffer(b"".join(digests), dtype="<i8")
+    ids = signed.select(pl.col("article_id").repeat_by(len(BANDS)).explode())["article_id"]
     return pl.DataFrame(
         {"band_key": keys, "article_id": ids},
         schema={"band_key": pl.Int64(), "article_id": pl.String()},
@@ -98,28 +142,12 @@ def similarity(left: pl.Series, right: pl.Series) -> np.ndarray:
     """Estimated Jaccard similarity of each pair of signatures: the share of equal values."""
     if left.is_empty():
         return np.zeros(0)
-    a = np.frombuffer(b"".join(left.to_list()), dtype=np.uint32).reshape(-1, NUM_PERM)
-    b = np.frombuffer(b"".join(right.to_list()), dtype=np.uint32).reshape(-1, NUM_PERM)
-    return (a == b).mean(axis=1)
+    return (_values(left) == _values(right)).mean(axis=1)
 
 
-class _Components:
-    """Union-find over article ids and existing stories (as ("story", id) nodes)."""
-
-    def __init__(self) -> None:
-        self.parent: dict[object, object] = {}
-
-    def find(self, node: object) -> object:
-        self.parent.setdefault(node, node)
-        root = node
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[node] != root:
-            self.parent[node], node = root, self.parent[node]
-        return root
-
-    def union(self, a: object, b: object) -> None:
-        self.parent[self.find(a)] = self.find(b)
+def _values(signatures: pl.Series) -> np.ndarray:
+    """Signatures (bytes) as a matrix of their NUM_PERM values, a row each."""
+    return signatures.bin.reinterpret(dtype=pl.Array(pl.UInt32(), NUM_PERM)).to_numpy()
 
 
 def assign(
@@ -132,32 +160,60 @@ def assign(
     (old_story_id, story_id): a new copy that joins several stories merges them into the
     lowest id. A new article that joins none starts a story numbered from `next_story`.
     """
-    components = _Components()
-    for article_id in new_ids:
-        components.find(article_id)
-    for article_id, other_id, other_story in pairs.select(
-        "article_id", "other_id", "other_story_id"
-    ).iter_rows():
-        other = other_id if other_story is None else ("story", other_story)
-        components.union(article_id, other)
-    members: dict[object, list[object]] = {}
-    for node in list(components.parent):
-        members.setdefault(components.find(node), []).append(node)
-    assigned, relabel = [], []
-    for group in sorted(members.values(), key=lambda nodes: min(map(str, nodes))):
-        old = sorted(node[1] for node in group if isinstance(node, tuple))
-        story = old[0] if old else next_story
-        next_story += 0 if old else 1
-        relabel += [(previous, story) for previous in old[1:]]
-        assigned += [(node, story) for node in group if isinstance(node, str)]
-    return (
-        pl.DataFrame(
-            assigned, schema={"article_id": pl.String(), "story_id": pl.Int64()}, orient="row"
-        ),
-        pl.DataFrame(
-            relabel, schema={"old_story_id": pl.Int64(), "story_id": pl.Int64()}, orient="row"
-        ),
+    # The graph's nodes: the new articles (0 .. n-1), then the existing stories they join.
+    old = pairs["other_story_id"].drop_nulls().unique().sort()
+    articles = pl.DataFrame({"article_id": new_ids}, schema={"article_id": pl.String()})
+    articles = articles.with_row_index("node")
+    joined = old.to_frame("other_story_id").with_row_index("story_node", offset=len(new_ids))
+    edges = (
+        pairs.join(articles, on="article_id")
+        .join(
+            articles.rename({"article_id": "other_id", "node": "other_node"}),
+            on="other_id",
+            how="left",
+        )
+        .join(joined, on="other_story_id", how="left")
+        .select("node", other=pl.coalesce("story_node", "other_node"))
     )
+    size = len(new_ids) + old.len()
+    graph = coo_array(
+        (np.ones(edges.height, dtype=np.int8), (edges["node"], edges["other"])), shape=(size, size)
+    )
+    _, group = connected_components(graph, directed=False)
+    nodes = pl.DataFrame(
+        {
+            "group": group,
+            "article_id": [*new_ids, *([None] * old.len())],
+            "old_story_id": [*([None] * len(new_ids)), *old],
+        },
+        schema={"group": pl.Int64(), "article_id": pl.String(), "old_story_id": pl.Int64()},
+    ).with_row_index("node")
+    # Every group holds a new article; new stories are numbered in the order of their least.
+    groups = (
+        nodes.group_by("group")
+        .agg(first=pl.col("article_id").min(), old=pl.col("old_story_id").drop_nulls().sort())
+        .sort("first")
+        .with_columns(new=pl.col("old").list.len() == 0)
+        .with_columns(
+            story_id=pl.coalesce(
+                pl.col("old").list.first(), next_story - 1 + pl.col("new").cum_sum()
+            ),
+        )
+    )
+    assigned = (
+        nodes.filter(pl.col("article_id").is_not_null())
+        .join(groups, on="group")
+        .sort("first", "node")
+        .select("article_id", "story_id")
+    )
+    relabel = (
+        groups.select("first", "story_id", old_story_id=pl.col("old").list.slice(1))
+        .explode("old_story_id")
+        .drop_nulls("old_story_id")
+        .sort("first", "old_story_id")
+        .select("old_story_id", "story_id")
+    )
+    return assigned, relabel
 
 
 def link(

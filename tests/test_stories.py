@@ -1,13 +1,16 @@
 """Stories: near-duplicate bodies grouped at load, measured on a crawl with known copies."""
 
+import hashlib
 import itertools
 import random
 import shutil
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
 import pytest
+from datasketch import MinHash
 from figures import FIGURES, RecordProperty
 
 from flows import schema, stories
@@ -45,6 +48,61 @@ def test_a_body_without_words_gets_no_signature_and_a_short_one_does():
     signed = stories.signatures(articles)
 
     assert signed["article_id"].to_list() == ["short"]
+
+
+def test_signatures_are_datasketchs_minhash_of_each_bodys_shingles():
+    rng = random.Random(3)
+    bodies = [
+        " ".join(rng.choices(WORDS[:300], k=words)) for words in (0, 1, 2, 3, 4, 50, 700, 2500)
+    ]
+    bodies += ["One, two! Three?\nFour", "Ünïcode wörds ánd ÇAPITALS here"]
+    articles = pl.DataFrame(
+        {"article_id": [f"a{i:02d}" for i in range(len(bodies))], "body": bodies}
+    )
+
+    signed = stories.signatures(articles)
+
+    # The datasketch MinHash of each body, from its shingle hashes one body at a time.
+    expected = {}
+    for article_id, body in articles.iter_rows():
+        hashes, counts = stories.shingle_hashes(pl.Series([body]))
+        if counts[0]:
+            minhash = MinHash(num_perm=stories.NUM_PERM, hashfunc=int, scheme=stories.SCHEME)
+            minhash.update_batch(hashes.tolist())
+            expected[article_id] = minhash.hashvalues.astype(np.uint32).tobytes()
+    assert dict(signed.iter_rows()) == expected
+    assert len(expected) == len(bodies) - 1  # all but the empty body
+    # A body shorter than one shingle is its first word; a longer one is read to MAX_WORDS.
+    hashes, counts = stories.shingle_hashes(pl.Series(bodies))
+    assert counts.tolist() == [
+        0,
+        1,
+        1,
+        1,
+        2,
+        48,
+        stories.MAX_WORDS - 2,
+        stories.MAX_WORDS - 2,
+        2,
+        3,
+    ]
+    assert len(hashes) == counts.sum()
+
+
+def test_band_keys_are_each_bands_keyed_blake2b_digest():
+    articles = pl.DataFrame({"article_id": ["a", "b"], "body": ["one two three four", "five six"]})
+    signed = stories.signatures(articles)
+
+    keys = stories.band_keys(signed)
+
+    expected = []
+    for article_id, minhash in signed.iter_rows():
+        values = np.frombuffer(minhash, dtype=np.uint32)
+        for band, (start, end) in enumerate(stories.BANDS):
+            digest = hashlib.blake2b(values[start:end].tobytes(), digest_size=8, key=b"%d" % band)
+            expected.append((int.from_bytes(digest.digest(), "little", signed=True), article_id))
+    assert keys.rows() == expected
+    assert keys.height == 2 * len(stories.BANDS)
 
 
 class Crawl:
