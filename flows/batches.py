@@ -3,13 +3,13 @@
 import logging
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
+from contextvars import copy_context
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar, cast
 
 import polars as pl
-from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from flows import entities, extract, parse, quality, schema
@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 
 @dataclass
 class PendingBatch:
-    """A batch's parse and entity results: computed in the flow when asked for (default
-    runner), or already submitted to the Dask workers."""
+    """A batch's parse and entity results: computed in the flow when asked for, or already
+    started beside it or on the Dask workers. Each stage's time is counted where its work
+    runs: in the flow or beside it, the time the work took; on Dask, the time waited for it."""
 
     parsed: Callable[[], Parsed]
     extracted: Callable[[Parsed], Extracted]
@@ -42,7 +43,7 @@ class BatchStages:
 
 @contextmanager
 def batch_stages(
-    settings: Settings, gazetteer: entities.Gazetteer, pages: int
+    settings: Settings, gazetteer: entities.Gazetteer, pages: int, summary: RunSummary
 ) -> Iterator[BatchStages]:
     """Where each batch is parsed and its entities extracted:
     - one batch (or none): in the flow, its pages parsed in chunks on the local pool;
@@ -54,17 +55,17 @@ def batch_stages(
         with _dask_runner(settings) as runner:
             slots = sum(runner.client.nthreads().values())
             # On Dask a quoted parameter reaches the task still wrapped.
-            yield BatchStages(_submitter(runner, settings, gazetteer), ahead=max(1, slots))
+            submit = _on_dask(runner, settings, gazetteer, summary)
+            yield BatchStages(submit, ahead=max(1, slots))
         return
     with parse.worker_pool(settings.parse_workers) as pool:
+        in_flow = _in_flow(settings, gazetteer, pool, summary)
         if pool is None or pages <= settings.batch_size:
-            yield BatchStages(_in_flow(settings, gazetteer, pool))
+            yield BatchStages(in_flow)
             return
         # Two threads: the next batch's parse, and its entities once it is parsed.
-        beside: ThreadPoolTaskRunner = ThreadPoolTaskRunner(max_workers=2)
-        with beside:
-            submit = _submitter(beside, settings, _quoted(gazetteer), pool)
-            yield BatchStages(submit, ahead=1)
+        with ThreadPoolExecutor(2, thread_name_prefix="next-batch") as beside:
+            yield BatchStages(_beside(in_flow, beside), ahead=1)
 
 
 def _quoted(gazetteer: entities.Gazetteer) -> entities.Gazetteer:
@@ -75,36 +76,72 @@ def _quoted(gazetteer: entities.Gazetteer) -> entities.Gazetteer:
 
 
 def _in_flow(
-    settings: Settings, gazetteer: entities.Gazetteer, pool: Executor | None
+    settings: Settings, gazetteer: entities.Gazetteer, pool: Executor | None, summary: RunSummary
 ) -> Callable[[pl.DataFrame], PendingBatch]:
     """Parse and extract each batch in the flow, when load_pages asks for it."""
 
     def start(batch: pl.DataFrame) -> PendingBatch:
-        return PendingBatch(
-            lambda: parse_task(batch, pool, settings.parse_timeout),
-            lambda parsed: entities_task(parsed, _quoted(gazetteer)),
-        )
+        def parsed() -> Parsed:
+            with summary.timing("parse"):
+                return parse_task(batch, pool, settings.parse_timeout)
+
+        def extracted(parsed: Parsed) -> Extracted:
+            with summary.timing("entities"):
+                return entities_task(parsed, _quoted(gazetteer))
+
+        return PendingBatch(parsed, extracted)
 
     return start
 
 
-def _submitter(
-    runner: "TaskRunner",
+def _beside(
+    in_flow: Callable[[pl.DataFrame], PendingBatch], threads: Executor
+) -> Callable[[pl.DataFrame], PendingBatch]:
+    """Run each batch's parse and entity tasks (`in_flow`'s) on `threads` as soon as the
+    batch is read.
+
+    The tasks are called there, in the flow run's context, not submitted to a Prefect task
+    runner: submitted to its thread pool, each task's state kept its result for as long as
+    the run (every batch's frames: 3 GiB at 100k pages).
+    """
+
+    def start(batch: pl.DataFrame) -> PendingBatch:
+        pending = in_flow(batch)
+        if batch.is_empty():
+            return pending
+        parsed = threads.submit(copy_context().run, pending.parsed)
+        found = threads.submit(copy_context().run, lambda: pending.extracted(parsed.result()))
+        return PendingBatch(parsed.result, lambda _: found.result())
+
+    return start
+
+
+def _on_dask(
+    runner: "DaskTaskRunner",
     settings: Settings,
     gazetteer: entities.Gazetteer,
-    pool: Executor | None = None,
+    summary: RunSummary,
 ) -> Callable[[pl.DataFrame], PendingBatch]:
-    """Submit each batch's parse and entity tasks to `runner` as soon as it is read: parsed
-    on `pool`, or by the runner's worker itself (None)."""
+    """Submit each batch's parse and entity tasks to the Dask workers as soon as it is read;
+    each worker parses its batch itself (a local pool would fight it for the cores)."""
 
     def submit(batch: pl.DataFrame) -> PendingBatch:
         if batch.is_empty():
             # load_pages asks for nothing: submitting would only add idle task runs.
-            return _in_flow(settings, gazetteer, None)(batch)
-        parameters = {"pages": batch, "pool": pool, "timeout": settings.parse_timeout}
+            return _in_flow(settings, gazetteer, None, summary)(batch)
+        parameters = {"pages": batch, "pool": None, "timeout": settings.parse_timeout}
         parsed = runner.submit(parse_task, parameters)
         found = runner.submit(entities_task, {"parsed": parsed, "gazetteer": gazetteer})
-        return PendingBatch(parsed.result, lambda _: found.result())
+
+        def parse_result() -> Parsed:
+            with summary.timing("parse"):
+                return parsed.result()
+
+        def entities_result(_: Parsed) -> Extracted:
+            with summary.timing("entities"):
+                return found.result()
+
+        return PendingBatch(parse_result, entities_result)
 
     return submit
 
@@ -189,8 +226,7 @@ def load_pages(
     if pages.is_empty():
         # No task runs, and the data-quality gate (seconds to import) is not needed.
         return nothing
-    with summary.timing("parse"):
-        parsed = pending.parsed()
+    parsed = pending.parsed()
     article, comment, unparsable = parsed
     if article.is_empty():
         return replace(nothing, unparsable=unparsable)
@@ -200,8 +236,7 @@ def load_pages(
         run_name = f"{summary.run_id}-reference"
         with summary.timing("validate"):
             quality.require_passed(validate_task(reference, ("entity",), run_name, ledger))
-    with summary.timing("entities"):
-        found, texts = pending.extracted(parsed)
+    found, texts = pending.extracted(parsed)
     with summary.timing("validate"):
         known = pl.concat([gazetteer.entities, found.entity])
         frames = quality.checked_frames(article, comment, found.mention, texts, known)

@@ -113,7 +113,7 @@ def _build(
     total = source.count(candidate.writer, summary)
     with (
         progress_bar() as progress,
-        batch_stages(settings, gazetteer, total) as stages,
+        batch_stages(settings, gazetteer, total, summary) as stages,
     ):
         bar = progress.add_task("pages", total=total)
         read = source.batches(candidate.writer, summary)

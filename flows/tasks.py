@@ -74,13 +74,15 @@ def read_task(files: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, pl
     return extract.read_pages(files, settings.max_file_bytes)
 
 
-@task(name="parse pages", cache_policy=NO_CACHE)
+# Their results are not kept in memory once returned: run beside the flow (flows/batches.py),
+# each task run's result otherwise stayed for the rest of the run, every batch's frames.
+@task(name="parse pages", cache_policy=NO_CACHE, cache_result_in_memory=False)
 def parse_task(pages: pl.DataFrame, pool: Executor | None, timeout: float | None = None) -> Parsed:
     return parse.parse_pages(pages, pool, timeout)
 
 
 # Takes the parse task's whole result, so that on Dask it can be chained to its future.
-@task(name="extract entities", cache_policy=NO_CACHE)
+@task(name="extract entities", cache_policy=NO_CACHE, cache_result_in_memory=False)
 def entities_task(parsed: Parsed, gazetteer: entities.Gazetteer) -> Extracted:
     article, comment, _ = parsed
     texts = entities.text_fields(article, comment)
