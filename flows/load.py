@@ -236,8 +236,10 @@ class Writer:
             con.register("staged_band", stories.band_keys(signed))
             con.execute("insert into story_band by name select * from staged_band")
             pairs = con.sql(sql("load/story_pairs")).pl()
+            con.register("staged_other", pairs.select("other_id"))
+            known = con.sql(sql("load/story_signatures")).pl()
             next_story = self._row(sql("load/story_next_id"))[0]
-            story, relabel = stories.link(articles, signed, pairs, next_story)
+            story, relabel = stories.link(articles, signed, known, pairs, next_story)
             con.register("staged_story", story)
             con.register("staged_relabel", relabel)
             con.execute(sql("load/story_assign"))
@@ -246,7 +248,7 @@ class Writer:
             con.execute("rollback")
             raise
         finally:
-            for name in ("signature", "band", "story", "relabel"):
+            for name in ("signature", "band", "other", "story", "relabel"):
                 con.unregister(f"staged_{name}")
 
     def run_checks(self) -> pl.DataFrame:

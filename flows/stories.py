@@ -47,6 +47,8 @@ _BAND_BYTES = [(start * 4, end * 4) for start, end in BANDS]
 _PERMUTE_A, _PERMUTE_B = MinHash(num_perm=NUM_PERM, scheme=SCHEME).permutations
 # Shingles permuted at once: the block's NUM_PERM values each (1 MB) stay in the CPU's cache.
 _BLOCK = 2048
+# Pairs compared at once: the signatures of both sides, 8 MB each.
+_PAIRS_AT_ONCE = 16_384
 
 
 def shingle_hashes(bodies: pl.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -138,11 +140,24 @@ def band_keys(signed: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def similarity(left: pl.Series, right: pl.Series) -> np.ndarray:
-    """Estimated Jaccard similarity of each pair of signatures: the share of equal values."""
-    if left.is_empty():
-        return np.zeros(0)
-    return (_values(left) == _values(right)).mean(axis=1)
+def similarity(signatures: pl.DataFrame, pairs: pl.DataFrame) -> np.ndarray:
+    """Estimated Jaccard similarity of each of `pairs` (article_id, other_id): the share of
+    equal values of their `signatures` (article_id, minhash); NaN where one has none."""
+    values = _values(signatures["minhash"])
+    rows = pl.Series(range(signatures.height), dtype=pl.Int64())
+    mine, theirs = (
+        pairs[column].replace_strict(signatures["article_id"], rows, default=None)
+        for column in ("article_id", "other_id")
+    )
+    both = mine.is_not_null() & theirs.is_not_null()
+    mine_rows, their_rows = mine.filter(both).to_numpy(), theirs.filter(both).to_numpy()
+    shares = np.full(pairs.height, np.nan)
+    found = np.empty(len(mine_rows))
+    for start in range(0, len(mine_rows), _PAIRS_AT_ONCE):
+        end = start + _PAIRS_AT_ONCE
+        found[start:end] = (values[mine_rows[start:end]] == values[their_rows[start:end]]).mean(1)
+    shares[both.to_numpy()] = found
+    return shares
 
 
 def _values(signatures: pl.Series) -> np.ndarray:
@@ -217,14 +232,17 @@ def assign(
 
 
 def link(
-    articles: pl.DataFrame, signed: pl.DataFrame, pairs: pl.DataFrame, next_story: int
+    articles: pl.DataFrame,
+    signed: pl.DataFrame,
+    known: pl.DataFrame,
+    pairs: pl.DataFrame,
+    next_story: int,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The article_story rows of the newly `signed` articles and the stories to relabel,
-    from the candidate `pairs` the LSH index gave (kept when similar enough)."""
-    similar = pairs.filter(
-        pl.Series(similarity(pairs["minhash"], pairs["other_minhash"])) >= THRESHOLD
-    )
-    story, relabel = assign(signed["article_id"].to_list(), similar, next_story)
+    from the candidate `pairs` the LSH index gave (kept when similar enough); `known` holds
+    the signatures of the pairs' articles signed before."""
+    close = similarity(pl.concat([signed, known]), pairs) >= THRESHOLD
+    story, relabel = assign(signed["article_id"].to_list(), pairs.filter(close), next_story)
     rows = story.join(signed, on="article_id").join(
         articles.select("article_id", "loaded_by_run", "body_md5"), on="article_id"
     )

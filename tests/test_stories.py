@@ -105,6 +105,20 @@ def test_band_keys_are_each_bands_keyed_blake2b_digest():
     assert keys.height == 2 * len(stories.BANDS)
 
 
+def test_similarity_is_the_share_of_equal_values_and_nan_without_a_signature():
+    values = np.arange(3 * stories.NUM_PERM, dtype=np.uint32).reshape(3, -1)
+    values[1, : stories.NUM_PERM // 4] = values[0, : stories.NUM_PERM // 4]
+    signatures = pl.DataFrame(
+        {"article_id": ["a", "b", "c"], "minhash": [row.tobytes() for row in values]}
+    )
+    pairs = pl.DataFrame({"article_id": ["a", "b", "a", "c"], "other_id": ["b", "a", "gone", "c"]})
+
+    shares = stories.similarity(signatures, pairs)
+
+    assert shares[[0, 1, 3]].tolist() == [0.25, 0.25, 1.0]
+    assert np.isnan(shares[2])
+
+
 class Crawl:
     """A crawl of article bodies in families with known copies, and unrelated look-alikes."""
 

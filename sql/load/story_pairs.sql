@@ -2,8 +2,9 @@
 -- is compared with: in every LSH band bucket it falls in, one article of each earlier story
 -- there, and the bucket's first new article. Comparing with every member of a bucket would
 -- cost the square of its size (thousands of copies of one story, or of one boilerplate
--- text); copies of copies are joined through the stories all the same. With both
--- signatures, and the other's story (NULL when it is newly signed too).
+-- text); copies of copies are joined through the stories all the same. With the other's
+-- story (NULL when it is newly signed too); the signatures are compared in Python
+-- (flows/stories.py), read once per article rather than once per pair.
 with new_band as (
     select band_key, article_id
     from story_band
@@ -30,22 +31,13 @@ shared as (
     where representative.other_id <> new_band.article_id
 ),
 
-signature as (
-    select article_id, minhash, story_id from article_story
-    union all
-    select article_id, minhash, null as story_id from staged_signature
-),
-
 final as (
     select
         shared.article_id,
         shared.other_id,
-        mine.minhash,
-        theirs.minhash as other_minhash,
-        theirs.story_id as other_story_id
+        article_story.story_id as other_story_id
     from shared
-    inner join signature as mine on shared.article_id = mine.article_id
-    inner join signature as theirs on shared.other_id = theirs.article_id
+    left join article_story on shared.other_id = article_story.article_id
 )
 
 select * from final
