@@ -181,7 +181,10 @@ def print_table(rows: list[Figures]) -> None:
         )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header + stage_names))]
     print()
-    print("Stage columns are seconds inside the flow; newsflow s is the whole process.")
+    print(
+        "Stage columns are seconds inside the flow; newsflow s is the whole process. Parse "
+        "and entities run a batch ahead, beside validate and load: the stages overlap."
+    )
     for line in lines:
         print("  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)))
 
