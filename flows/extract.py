@@ -123,8 +123,7 @@ def discover_files(
         prefix = os.path.join(top, "")
         for folder, dirnames, filenames in os.walk(top, onerror=cannot_list):
             dirnames.sort()
-            # Strings, not Path objects: building and relating one per file took seconds
-            # for a crawl of 100,000 files. (`folder` is `top` or `top/sub/folder`.)
+            # Strings, not Path objects: one per file took seconds for 100,000 files.
             below = folder[len(prefix) :] if folder != top else ""
             for name in sorted([*filenames, *dirnames]):
                 if not fnmatch.fnmatch(name, pattern):

@@ -175,26 +175,8 @@ def assign(
     (old_story_id, story_id): a new copy that joins several stories merges them into the
     lowest id. A new article that joins none starts a story numbered from `next_story`.
     """
-    # The graph's nodes: the new articles (0 .. n-1), then the existing stories they join.
     old = pairs["other_story_id"].drop_nulls().unique().sort()
-    articles = pl.DataFrame({"article_id": new_ids}, schema={"article_id": pl.String()})
-    articles = articles.with_row_index("node")
-    joined = old.to_frame("other_story_id").with_row_index("story_node", offset=len(new_ids))
-    edges = (
-        pairs.join(articles, on="article_id")
-        .join(
-            articles.rename({"article_id": "other_id", "node": "other_node"}),
-            on="other_id",
-            how="left",
-        )
-        .join(joined, on="other_story_id", how="left")
-        .select("node", other=pl.coalesce("story_node", "other_node"))
-    )
-    size = len(new_ids) + old.len()
-    graph = coo_array(
-        (np.ones(edges.height, dtype=np.int8), (edges["node"], edges["other"])), shape=(size, size)
-    )
-    _, group = connected_components(graph, directed=False)
+    group = _components(new_ids, old, pairs)
     nodes = pl.DataFrame(
         {
             "group": group,
@@ -229,6 +211,29 @@ def assign(
         .select("old_story_id", "story_id")
     )
     return assigned, relabel
+
+
+def _components(new_ids: list[str], old: pl.Series, pairs: pl.DataFrame) -> np.ndarray:
+    """The connected component of each node of the graph of `pairs`: the new articles (nodes
+    0 .. n-1), then the existing stories `old` they join."""
+    articles = pl.DataFrame({"article_id": new_ids}, schema={"article_id": pl.String()})
+    articles = articles.with_row_index("node")
+    joined = old.to_frame("other_story_id").with_row_index("story_node", offset=len(new_ids))
+    edges = (
+        pairs.join(articles, on="article_id")
+        .join(
+            articles.rename({"article_id": "other_id", "node": "other_node"}),
+            on="other_id",
+            how="left",
+        )
+        .join(joined, on="other_story_id", how="left")
+        .select("node", other=pl.coalesce("story_node", "other_node"))
+    )
+    size = len(new_ids) + old.len()
+    graph = coo_array(
+        (np.ones(edges.height, dtype=np.int8), (edges["node"], edges["other"])), shape=(size, size)
+    )
+    return connected_components(graph, directed=False)[1]
 
 
 def link(

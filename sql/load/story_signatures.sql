@@ -1,5 +1,13 @@
 -- The signatures of the articles of staged_other (the others of a chunk's candidate pairs)
 -- that were signed before: in earlier chunks or runs.
-select article_id, minhash
-from article_story
-where article_id in (select other_id from staged_other)
+with source as (
+    select article_id, minhash from article_story
+),
+
+final as (
+    select source.article_id, source.minhash
+    from source
+    semi join staged_other on source.article_id = staged_other.other_id
+)
+
+select * from final
