@@ -46,9 +46,11 @@ def batch_stages(
     settings: Settings, gazetteer: entities.Gazetteer, pages: int, summary: RunSummary
 ) -> Iterator[BatchStages]:
     """Where each batch is parsed and its entities extracted:
-    - one batch (or none): in the flow, its pages parsed in chunks on the local pool;
-    - more: the same, one batch ahead in a thread beside the flow, so that the pool parses
-      the next batch while the flow validates and loads this one;
+    - one batch (or none), or one parse worker: in the flow, its pages parsed in chunks on
+      the local pool (or in the flow's process);
+    - more: the same, one batch ahead in threads beside the flow, so that the pool parses
+      the next batch while the flow validates and loads this one (each thread times its own
+      stage: the threads and the flow add to different stages of the summary);
     - on Dask: one batch ahead per worker thread of the cluster (none is started for no page).
     """
     if settings.task_runner == "dask" and pages:
