@@ -8,6 +8,7 @@ the form CRFsuite trains on.
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -92,24 +93,70 @@ _KEPT_PUNCTUATION = ".!?:;,)]\u2026$#@|"
 _NEIGHBOUR_KEYS = ("len", "last", "gap", "chrome", "name_like", "cue_line")
 
 
+@dataclass(frozen=True)
+class _Bucketed:
+    """The attribute `name=B` for the first bound B that `value` does not exceed (`name=>N`
+    above the last; none where `value` is null)."""
+
+    name: str
+    value: pl.Expr
+    bounds: tuple[int, ...]
+
+    def strings(self, prefix: str = "") -> list[str]:
+        """The attribute of each bucket, in order (`prefix`: a neighbour's, `-1:`)."""
+        last = f"{prefix}{self.name}=>{self.bounds[-1]}"
+        return [*(f"{prefix}{self.name}={bound}" for bound in self.bounds), last]
+
+
+@dataclass(frozen=True)
+class _Flag:
+    """The attribute `name` where `holds` (none where it does not or is null)."""
+
+    name: str
+    holds: pl.Expr
+
+
+# An attribute of a line: bucketed, a flag, or an expression of the whole attribute string
+# (`w0=reply`; null for none). The labeller reads the first two as numbers, never as strings.
+_Attribute = _Bucketed | _Flag | pl.Expr
+
+
 def _shifted(expr: pl.Expr, offset: int) -> pl.Expr:
     """`expr` of the line `offset` lines down the same page (null past the page's ends)."""
     same_page = pl.col("page").shift(-offset) == pl.col("page")
     return pl.when(same_page).then(expr.shift(-offset))
 
 
-def _bucket(name: str, expr: pl.Expr, bounds: tuple[int, ...]) -> pl.Expr:
-    """The attribute `name=B` for the first bound B that `expr` does not exceed (`name=>N`
-    above the last; null where `expr` is), named `name`."""
-    result: Any = pl.when(expr.is_null()).then(pl.lit(None, dtype=pl.String()))
-    for bound in bounds:
-        result = result.when(expr <= bound).then(pl.lit(f"{name}={bound}"))
-    return result.otherwise(pl.lit(f"{name}=>{bounds[-1]}")).alias(name)
+def _as_string(attribute: _Attribute) -> pl.Expr:
+    """The attribute's string on each line (null for none), in a column of its name."""
+    if isinstance(attribute, _Flag):
+        return pl.when(attribute.holds).then(pl.lit(attribute.name)).alias(attribute.name)
+    if isinstance(attribute, pl.Expr):
+        return attribute
+    value, *strings, last = [attribute.value, *attribute.strings()]
+    result: Any = pl.when(value.is_null()).then(pl.lit(None, dtype=pl.String()))
+    for bound, string in zip(attribute.bounds, strings, strict=True):
+        result = result.when(value <= bound).then(pl.lit(string))
+    return result.otherwise(pl.lit(last)).alias(attribute.name)
 
 
-def _flag(name: str, expr: pl.Expr) -> pl.Expr:
-    """The attribute `name` where `expr` holds, else null."""
-    return pl.when(expr).then(pl.lit(name)).alias(name)
+def _as_number(attribute: _Attribute) -> pl.Expr:
+    """What tells the attribute of each line without a string, in a column of its name: of a
+    bucketed one, the number of the bucket (one past the last where there is none); of a
+    flag, whether it holds. An attribute string stays a string."""
+    if isinstance(attribute, _Flag):
+        return attribute.holds.fill_null(False).alias(attribute.name)
+    if isinstance(attribute, pl.Expr):
+        return attribute
+    value, bounds = attribute.value, attribute.bounds
+    bucket = pl.sum_horizontal([(value > bound).cast(pl.UInt8()) for bound in bounds])
+    none = len(bounds) + 1
+    return (
+        pl.when(value.is_null())
+        .then(pl.lit(none, pl.UInt8()))
+        .otherwise(bucket)
+        .alias(attribute.name)
+    )
 
 
 def _valued(name: str, expr: pl.Expr) -> pl.Expr:
@@ -167,19 +214,19 @@ def _name_like() -> pl.Expr:
     )
 
 
-def _line_columns() -> list[pl.Expr]:
+def _line_columns() -> list[_Attribute]:
     """Attributes of each line on its own."""
     line, sample, n_words = pl.col("line"), pl.col("sample"), pl.col("n_words")
     first_word, last_word = pl.col("first_word"), pl.col("last_word")
     lowered = pl.when(n_words <= 4).then(sample.str.to_lowercase()).str.extract_all(_WORD)
     return [
-        _bucket("len", pl.col("n_chars"), (3, 10, 25, 45, 70, 110, 200, 400)),
-        _bucket("words", n_words, (1, 2, 3, 5, 8, 14, 25, 50)),
+        _Bucketed("len", pl.col("n_chars"), (3, 10, 25, 45, 70, 110, 200, 400)),
+        _Bucketed("words", n_words, (1, 2, 3, 5, 8, 14, 25, 50)),
         _char_class("first", pl.col("first_char")),
         _char_class("last", pl.col("last_char")),
-        _bucket("indent", pl.when(pl.col("n_indent") > 0).then(pl.col("n_indent")), (1, 3, 5, 7)),
-        _bucket("caps", pl.col("n_caps"), (0, 1, 2, 3, 4)),
-        _bucket("func", pl.col("n_func"), (0, 1, 2, 3, 4, 5)),
+        _Bucketed("indent", pl.when(pl.col("n_indent") > 0).then(pl.col("n_indent")), (1, 3, 5, 7)),
+        _Bucketed("caps", pl.col("n_caps"), (0, 1, 2, 3, 4)),
+        _Bucketed("func", pl.col("n_func"), (0, 1, 2, 3, 4, 5)),
         _valued("w0", pl.when(first_word.is_in(CUE_WORDS)).then(first_word)),
         _valued("w-1", pl.when(last_word.is_in(CUE_WORDS)).then(last_word)),
         _valued(
@@ -189,24 +236,24 @@ def _line_columns() -> list[pl.Expr]:
             ),
         ),
         # Absent rather than `=0` where most lines are 0: fewer attributes to hand over.
-        _bucket("pron1", pl.when(pl.col("n_pron1") > 0).then(pl.col("n_pron1")), (1, 3)),
-        _bucket("pron2", pl.when(pl.col("n_pron2") > 0).then(pl.col("n_pron2")), (1, 3)),
+        _Bucketed("pron1", pl.when(pl.col("n_pron1") > 0).then(pl.col("n_pron1")), (1, 3)),
+        _Bucketed("pron2", pl.when(pl.col("n_pron2") > 0).then(pl.col("n_pron2")), (1, 3)),
         # Read only where four capitals follow one another.
-        _flag(
+        _Flag(
             "shouting",
             pl.when(sample.str.contains(r"\p{Lu}{4}"))
             .then(sample)
             .str.count_matches(r"\b\p{Lu}{4,}\b")
             >= 2,
         ),
-        _flag(
+        _Flag(
             "upper",
             (line == line.str.to_uppercase())
             & line.str.contains(r"\p{Lu}")
             & (pl.col("n_chars") > 3),
         ),
-        _flag("name_like", pl.col("is_name_like")),
-        *(_flag(name, _contains(sample, name, pattern)) for name, pattern in _PATTERNS.items()),
+        _Flag("name_like", pl.col("is_name_like")),
+        *(_Flag(name, _contains(sample, name, pattern)) for name, pattern in _PATTERNS.items()),
     ]
 
 
@@ -247,26 +294,28 @@ def _page_measures() -> list[pl.Expr]:
     ]
 
 
-def _page_columns() -> list[pl.Expr]:
+def _page_columns() -> list[_Attribute]:
     """Attributes of each line in its page."""
     position = pl.col("position")
     return [
-        _bucket("gap", pl.col("gap_n"), (0, 1, 2, 3)),
-        _bucket("gap_after", pl.col("gap_after_n"), (0, 1, 2, 3)),
-        _flag("gap_wide", (pl.col("gap_n") > pl.col("gap_typical")) & (position > 0)),
-        _flag("gap_narrow", pl.col("gap_n") < pl.col("gap_typical")),
-        _bucket(
+        _Bucketed("gap", pl.col("gap_n"), (0, 1, 2, 3)),
+        _Bucketed("gap_after", pl.col("gap_after_n"), (0, 1, 2, 3)),
+        _Flag("gap_wide", (pl.col("gap_n") > pl.col("gap_typical")) & (position > 0)),
+        _Flag("gap_narrow", pl.col("gap_n") < pl.col("gap_typical")),
+        _Bucketed(
             "pos", (10 * position / (pl.col("count") - 1).clip(1)).round(), (0, 1, 2, 4, 6, 8, 10)
         ),
-        _bucket("rel_len", (4 * pl.col("n_chars") / pl.col("typical")).round(), (0, 1, 2, 3, 4, 6)),
-        _bucket("authorish_above", pl.col("authors_above"), (0, 1, 3)),
-        _bucket("authorish_below", pl.col("to_author"), (1, 2, 3, 5)),
+        _Bucketed(
+            "rel_len", (4 * pl.col("n_chars") / pl.col("typical")).round(), (0, 1, 2, 3, 4, 6)
+        ),
+        _Bucketed("authorish_above", pl.col("authors_above"), (0, 1, 3)),
+        _Bucketed("authorish_below", pl.col("to_author"), (1, 2, 3, 5)),
         _valued("chrome", pl.col("kind")),
-        _flag("after_section", pl.col("section_above") == 1),
-        _flag("recurs", pl.col("is_recurring")),
-        _flag("repeats_first", (position > 0) & (pl.col("line") == pl.col("first_line"))),
-        _flag("-1:edge", position == 0),
-        _flag("1:edge", position == pl.col("count") - 1),
+        _Flag("after_section", pl.col("section_above") == 1),
+        _Flag("recurs", pl.col("is_recurring")),
+        _Flag("repeats_first", (position > 0) & (pl.col("line") == pl.col("first_line"))),
+        _Flag("-1:edge", position == 0),
+        _Flag("1:edge", position == pl.col("count") - 1),
     ]
 
 
@@ -295,34 +344,39 @@ LINES_SCHEMA = {
 
 
 @functools.cache
-def _steps() -> tuple[list[list[pl.Expr]], list[pl.Expr]]:
-    """The columns added at each step from lines to attributes, and the attribute columns
-    (each line's attribute of each kind, or null), built once per process: a parse of one page
-    (`newsflow explain`, a page parsed on its own budget) would otherwise spend more time
-    building them than using them."""
-    neighbours = [
-        pl.concat_str(pl.lit(f"{offset}:"), _shifted(pl.col(key), offset)).alias(f"{offset}:{key}")
-        for offset in (-1, 1)
-        for key in _NEIGHBOUR_KEYS
-    ]
-    steps = [
+def _measure_steps() -> list[list[pl.Expr]]:
+    """The columns added at each step from lines to what their attributes are read from,
+    built once per process: a parse of one page (`newsflow explain`, a page parsed on its own
+    budget) would otherwise spend more time building them than using them."""
+    return [
         [pl.col("line").str.slice(0, _SAMPLE_CHARS).alias("sample")],
         _line_measures(),
         [_name_like()],
         _page_measures(),
-        [*_line_columns(), *_page_columns()],
     ]
-    return steps, [*map(pl.col, _OWN), *neighbours]
 
 
-def _attribute_columns(lines: pl.DataFrame, columns: list[pl.Expr]) -> pl.DataFrame:
-    """`columns`, expressions over the attribute columns, for `lines` (page, position,
+@functools.cache
+def _attributes() -> dict[str, _Attribute]:
+    """Every kind of attribute of a line on its own, by name."""
+    attributes = [*_line_columns(), *_page_columns()]
+    return {
+        attribute.meta.output_name() if isinstance(attribute, pl.Expr) else attribute.name: (
+            attribute
+        )
+        for attribute in attributes
+    }
+
+
+def _attribute_columns(
+    lines: pl.DataFrame, attributes: list[pl.Expr], columns: list[pl.Expr]
+) -> pl.DataFrame:
+    """`columns`, expressions over the `attributes` columns, for `lines` (page, position,
     line_no, line, raw, kind: one row per non-blank line, in page order)."""
-    steps, _ = _steps()
     # A page or a few: planning one query of some 250 expressions costs more than computing
     # them step by step (a page: 26 ms planned, 8 ms step by step).
     frame = lines.lazy() if lines.height >= _PLANNED_FROM_LINES else lines
-    for step in steps:
+    for step in [*_measure_steps(), attributes]:
         frame = frame.with_columns(step)
     selected = frame.select(columns)
     return selected.collect() if isinstance(selected, pl.LazyFrame) else selected
@@ -332,19 +386,67 @@ def line_features(lines: pl.DataFrame) -> list[list[str]]:
     """The attributes of each line in `lines` (page, position, line_no, line, raw, kind: one
     row per non-blank line, in page order), as a list of strings per line: what the labeller
     is trained on."""
-    _, attributes = _steps()
+    neighbours = [
+        pl.concat_str(pl.lit(f"{offset}:"), _shifted(pl.col(key), offset))
+        for offset in (-1, 1)
+        for key in _NEIGHBOUR_KEYS
+    ]
     # One tab-joined string per line: far cheaper to hand to Python than a list column.
-    joined = pl.concat_str(attributes, separator="\t", ignore_nulls=True)
-    strings = _attribute_columns(lines, [joined]).to_series()
+    joined = pl.concat_str([*map(pl.col, _OWN), *neighbours], separator="\t", ignore_nulls=True)
+    attributes = [_as_string(attribute) for attribute in _attributes().values()]
+    strings = _attribute_columns(lines, attributes, [joined]).to_series()
     return [line_attributes.split("\t") for line_attributes in strings.to_list()]
 
 
 def line_attribute_ids(lines: pl.DataFrame, known: Sequence[str]) -> np.ndarray:
     """The attributes of each line in `lines` by their number in `known` (counted from 1),
     one row per line and one column per kind of attribute, 0 for an attribute not in `known`
-    or none: what the labeller labels from. The strings never leave polars."""
-    _, attributes = _steps()
-    # The enum's categories number the attributes; one it lacks casts to null, then 0.
-    numbered = pl.Enum(["", *known])
-    ids = [column.cast(numbered, strict=False).to_physical().fill_null(0) for column in attributes]
-    return _attribute_columns(lines, ids).to_numpy()
+    or none: what the labeller labels from.
+
+    The same attributes as line_features gives, mostly without making their strings: a
+    bucket's number or a flag becomes the attribute's number through a table; only the
+    attributes that are strings anyway (words, chrome kinds, characters) are numbered in
+    polars.
+    """
+    numbering = _Numbering(known)
+    own = [numbering.column(name, "", pl.col(name)) for name in _OWN]
+    beside = [
+        numbering.column(key, f"{offset}:", _shifted(pl.col(key), offset))
+        for offset in (-1, 1)
+        for key in _NEIGHBOUR_KEYS
+    ]
+    columns, tables = zip(*own, *beside, strict=True)
+    attributes = [_as_number(attribute) for attribute in _attributes().values()]
+    frame = _attribute_columns(lines, attributes, list(columns))
+    ids = np.empty((frame.height, frame.width), dtype=np.int64)
+    for position, (series, table) in enumerate(zip(frame.iter_columns(), tables, strict=True)):
+        values = series.to_numpy()
+        ids[:, position] = values if table is None else table[values.astype(np.int64)]
+    return ids
+
+
+class _Numbering:
+    """How each kind of attribute gets its number in the attributes a model knows."""
+
+    def __init__(self, known: Sequence[str]) -> None:
+        self.number = {attribute: i for i, attribute in enumerate(known, start=1)}
+        # The enum's categories number the attributes; one it lacks casts to null, then 0.
+        self.enum = pl.Enum(["", *known])
+
+    def column(self, name: str, prefix: str, column: pl.Expr) -> tuple[pl.Expr, np.ndarray | None]:
+        """The column that tells attribute `name` (of the line `prefix` names, or its own),
+        from `column` (the attribute as _as_number gives it), and the table from that column's
+        values to the attribute's number (None: the column holds the numbers)."""
+        attribute = _attributes()[name]
+        column = column.alias(prefix + name)
+        if isinstance(attribute, pl.Expr):
+            if prefix:
+                column = pl.concat_str(pl.lit(prefix), column).alias(prefix + name)
+            return column.cast(self.enum, strict=False).to_physical().fill_null(0), None
+        if isinstance(attribute, _Flag):
+            return column.fill_null(False), self._table([None, prefix + name])
+        none = len(attribute.bounds) + 1
+        return column.fill_null(none), self._table([*attribute.strings(prefix), None])
+
+    def _table(self, strings: list[str | None]) -> np.ndarray:
+        return np.array([self.number.get(string, 0) if string else 0 for string in strings])

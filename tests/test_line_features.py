@@ -1,8 +1,14 @@
 """Tests for flows.line_features: the shape attributes the line labeller reads."""
 
+from pathlib import Path
+
 import polars as pl
 
-from flows.line_features import LINES_SCHEMA, line_features
+from flows import parse
+from flows.extract import decode
+from flows.line_features import LINES_SCHEMA, line_attribute_ids, line_features
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
 
 
 def _lines(*pages: list[tuple[int, str]]) -> pl.DataFrame:
@@ -31,3 +37,22 @@ def test_a_gap_is_wide_or_narrow_against_the_page_s_usual_gap() -> None:
     assert (wide[:5], wide[5:]) == ([False, False, False, True, False], [False, False, False, True])
     assert (narrow[:5], narrow[5:]) == ([True, False, False, False, False], [False] * 4)
     assert "gap=3" in features[3] and "gap=1" in features[8]
+
+
+def test_the_labeller_numbers_the_very_attributes_it_is_trained_on() -> None:
+    # Each fixture page's lines (with their known chrome), and the features of all at once.
+    texts = [decode(path.read_bytes()).text or "" for path in sorted(PAGES.glob("*.txt"))]
+    prepared = [parse.prepared_page(text) for text in texts]
+    lines = parse._lines_frame(prepared, [page.content() for page, _ in prepared])
+    features = line_features(lines)
+    seen = sorted({attribute for line in features for attribute in line})
+    # A model that knows every other attribute seen: the rest must number 0.
+    known = seen[::2]
+    number = {attribute: i for i, attribute in enumerate(known, start=1)}
+
+    ids = line_attribute_ids(lines, known)
+
+    assert ids.shape[0] == len(features) > 1_000
+    for line, row in zip(features, ids.tolist(), strict=True):
+        expected = sorted(number[attribute] for attribute in line if attribute in number)
+        assert sorted(i for i in row if i) == expected
