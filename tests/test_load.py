@@ -309,3 +309,36 @@ def test_the_writer_s_memory_is_bounded_whatever_the_crawl(tmp_path: Path):
     writer.close()
 
     assert limit == ("244.1 MiB",)
+
+
+def test_the_warehouse_checks_find_repeated_keys_the_tables_do_not_index(warehouse: Path):
+    candidate = Candidate.prepare(warehouse, "r1")
+    candidate.writer.write_batch("r1", **one_page())
+    candidate.writer.close()
+    with duckdb.connect(str(candidate.path)) as con:
+        # A bug that loaded a page twice: no primary-key index stops it (sql/migrations/007).
+        con.execute("insert into page select * from page")
+        con.execute("insert into article select * from article")
+
+    writer = Writer.open(candidate.path)
+    checks = writer.run_checks()
+    writer.close()
+    candidate.discard()
+
+    broken = checks.filter(pl.col("unexpected_count") > 0).select(
+        "expectation", "column_name", "unexpected_count", "examples"
+    )
+    assert broken.to_dicts() == [
+        {
+            "expectation": "unique",
+            "column_name": "article.article_id",
+            "unexpected_count": 1,
+            "examples": ["a1"],
+        },
+        {
+            "expectation": "unique",
+            "column_name": "page.article_id",
+            "unexpected_count": 1,
+            "examples": ["a1"],
+        },
+    ]

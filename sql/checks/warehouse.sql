@@ -1,7 +1,20 @@
--- Rules on the whole candidate warehouse before it is published: every row's parent exists,
--- and every article's n_comments matches its comment rows. One row per rule; all must have
+-- Rules on the whole candidate warehouse before it is published: the keys of the tables with
+-- no primary-key index are unique (see sql/migrations/007), every row's parent exists, and every
+-- article's n_comments matches its comment rows. One row per rule; all must have
 -- unexpected_count = 0.
-with comment_without_article as (
+with repeated_article as (
+    select article_id as example from article group by article_id having count(*) > 1
+),
+
+repeated_page as (
+    select article_id as example from page group by article_id having count(*) > 1
+),
+
+repeated_article_story as (
+    select article_id as example from article_story group by article_id having count(*) > 1
+),
+
+comment_without_article as (
     select comment_id as example from comment
     where article_id not in (select article_id from article)
 ),
@@ -37,11 +50,27 @@ miscounted_article as (
 ),
 
 broken as (
-    select 'relationship' as expectation, 'comment.article_id' as column_name,
-        'Every comment''s article exists.' as notes,
-        (select count(*) from comment) as element_count,
-        (select count(*) from comment_without_article) as unexpected_count,
-        (select list(example order by example)[1:5] from comment_without_article) as examples
+    select 'unique' as expectation, 'article.article_id' as column_name,
+        'Every article''s key is unique.' as notes,
+        (select count(*) from article) as element_count,
+        (select count(*) from repeated_article) as unexpected_count,
+        (select list(example order by example)[1:5] from repeated_article) as examples
+    union all
+    select 'unique', 'page.article_id', 'Every page''s key is unique.',
+        (select count(*) from page),
+        (select count(*) from repeated_page),
+        (select list(example order by example)[1:5] from repeated_page)
+    union all
+    select 'unique', 'article_story.article_id', 'Every article has at most one story.',
+        (select count(*) from article_story),
+        (select count(*) from repeated_article_story),
+        (select list(example order by example)[1:5] from repeated_article_story)
+    union all
+    select 'relationship', 'comment.article_id',
+        'Every comment''s article exists.',
+        (select count(*) from comment),
+        (select count(*) from comment_without_article),
+        (select list(example order by example)[1:5] from comment_without_article)
     union all
     select 'relationship', 'comment.parent_comment_id',
         'Every reply''s parent is a comment of the same article.',

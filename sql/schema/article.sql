@@ -1,5 +1,7 @@
+-- No primary key (since schema version 7, see sql/migrations/007): article_id is unique all
+-- the same, and sql/checks/warehouse.sql checks it.
 create table if not exists article (
-    article_id varchar primary key,
+    article_id varchar not null,
     source_path varchar not null,
     title varchar,
     body varchar,

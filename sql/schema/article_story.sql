@@ -1,7 +1,9 @@
 -- Written at load by flows/stories.py, for the articles loaded or re-parsed since the last run:
 -- the heavy part of grouping articles into stories is done once per article, never in a view.
+-- No primary key (since schema version 7, see sql/migrations/007): article_id is unique all
+-- the same, and sql/checks/warehouse.sql checks it.
 create table if not exists article_story (
-    article_id varchar primary key,
+    article_id varchar not null,
     story_id bigint not null,
     loaded_by_run varchar not null,
     body_md5 varchar not null,
