@@ -135,6 +135,10 @@ def _build(
     entity = known_entities(gazetteer, discovered)
     with summary.timing("stories"):
         stories_task(candidate)
+    if total:
+        # GX validates the Data Docs' batches again beside the publish, which waits on DuckDB
+        # (not beside the stories: their memory and GX's would add up).
+        ledger.docs.check_beside(quality.check_again)
     with summary.timing("publish"):
         return publish_task(candidate, summary, started_at, entity, manifest, quarantine, ledger)
 

@@ -186,9 +186,10 @@ def report_task(summary: RunSummary, ledger: quality.RunLedger, data_docs: Path)
     summary.data_docs = data_docs / "index.html"
     # A run that validated no page (nothing new) keeps the last Data Docs and never imports
     # Great Expectations, which takes seconds.
-    if batches := ledger.docs.batches():
+    if ledger.docs.batches():
         try:
-            summary.data_docs = quality.shared_gate().docs_for(batches, data_docs, summary.run_id)
+            ledger.docs.check_done(quality.check_again)
+            summary.data_docs = quality.shared_gate().build_data_docs(data_docs, summary.run_id)
         except Exception as error:
             # The run is published (or stopped) by now: a report it cannot write must not
             # turn it into a failure.

@@ -5,6 +5,7 @@ import json
 import pickle
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -1139,3 +1140,33 @@ def test_the_run_status_is_passed_or_failed_in_those_words():
 def test_a_rule_over_no_rows_observes_none_of_none():
     assert share(0, 0) == "0 of 0 rows unexpected (0.00%)"
     assert share(1, 3) == "1 of 3 rows unexpected (33.33%)"
+
+
+def test_the_data_docs_check_runs_beside_the_run_and_reports_its_failure_when_waited_for():
+    docs = quality.RunLedger("r1").docs
+    docs.offer(quality.DocsBatch("b1", {}, ("article",), []))
+    seen: list[tuple[str, list[str]]] = []
+    release = threading.Event()
+
+    def check(batches: list[quality.DocsBatch]) -> None:
+        release.wait()
+        seen.append((threading.current_thread().name, [batch.name for batch in batches]))
+        raise OSError("disk full")
+
+    docs.check_beside(check)
+    assert seen == []  # the caller went on while the check waits
+    release.set()
+    with pytest.raises(OSError, match="disk full"):
+        docs.check_done(check)
+
+    assert seen == [("great-expectations", ["b1"])]
+
+
+def test_the_data_docs_check_runs_at_once_when_none_ran_beside():
+    docs = quality.RunLedger("r1").docs
+    docs.offer(quality.DocsBatch("b1", {}, ("article",), []))
+    seen: list[str] = []
+
+    docs.check_done(lambda batches: seen.append(threading.current_thread().name))
+
+    assert seen == [threading.current_thread().name]

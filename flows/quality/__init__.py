@@ -10,6 +10,7 @@ Docs, validating again the batches they show), `ledger` (the run's results and t
 from flows.quality.frames import checked_frames
 from flows.quality.gate import (
     QualityGate,
+    check_again,
     load_suite_documents,
     shared_gate,
     suite_parameters,
@@ -36,6 +37,7 @@ __all__ = [
     "RowRules",
     "RuleResult",
     "RunLedger",
+    "check_again",
     "checked_frames",
     "load_suite_documents",
     "report_markdown",

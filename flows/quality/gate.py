@@ -99,16 +99,15 @@ class QualityGate:
             results.extend(_rule_result(name, result) for result in outcome.results)
         return results
 
-    def docs_for(self, batches: list[DocsBatch], folder: Path, run_prefix: str) -> Path:
-        """Validate `batches` again with GX, say where GX and the polars rules disagree, and
-        build the Data Docs of the run from them."""
+    def check_again(self, batches: list[DocsBatch]) -> None:
+        """Validate `batches` again with GX, for the Data Docs, and say where GX and the
+        polars rules disagree."""
         for batch in batches:
             results = self.validate(batch.frames, batch.name, batch.suites)
             theirs = {r.key: _verdict(r) for r in batch.results}
             differ = [r.key for r in results if r.key in theirs and theirs[r.key] != _verdict(r)]
             if differ:
                 log.warning("GX and the polars rules disagree on %s: %s", batch.name, differ)
-        return self.build_data_docs(folder, run_prefix)
 
     def build_data_docs(self, folder: Path, run_prefix: str) -> Path:
         """Rebuild `folder` from scratch with the suites and this run's validation results;
@@ -173,6 +172,11 @@ def warm_up() -> None:
     """Build the gate in the background: the run needs GX only for its report, and importing
     it takes seconds that overlap with the work before the report this way."""
     threading.Thread(target=shared_gate, name="import-great-expectations", daemon=True).start()
+
+
+def check_again(batches: list[DocsBatch]) -> None:
+    """The process's gate validates `batches` again, for the Data Docs (see check_again)."""
+    shared_gate().check_again(batches)
 
 
 def _rule_result(suite: str, result: Any) -> RuleResult:
