@@ -252,9 +252,11 @@ class Writer:
                 con.unregister(f"staged_{name}")
 
     def run_checks(self) -> pl.DataFrame:
-        """The rules on the whole next version (sql/checks/warehouse.sql), one row per rule
-        with its unexpected_count and example keys; the quality gate judges them."""
-        return self._con.sql(sql("checks/warehouse")).pl()
+        """The rules on the whole next version (sql/checks/warehouse.sql, a statement each),
+        one row per rule with its unexpected_count and example keys; the quality gate judges
+        them."""
+        rules = self._con.extract_statements(sql("checks/warehouse"))
+        return pl.concat([self._con.sql(rule.query).pl() for rule in rules])
 
     def record_run(
         self,
