@@ -252,11 +252,9 @@ class Writer:
                 con.unregister(f"staged_{name}")
 
     def run_checks(self) -> pl.DataFrame:
-        """The rules on the whole next version (sql/checks/warehouse.sql, a statement each),
-        one row per rule with its unexpected_count and example keys; the quality gate judges
-        them."""
-        rules = self._con.extract_statements(sql("checks/warehouse"))
-        return pl.concat([self._con.sql(rule.query).pl() for rule in rules])
+        """The rules on the whole next version (see warehouse_checks); the quality gate
+        judges them."""
+        return warehouse_checks(self._con)
 
     def record_run(
         self,
@@ -301,6 +299,13 @@ class Writer:
                 self._con.execute("checkpoint")
             finally:
                 self._con.close()
+
+
+def warehouse_checks(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The rules on a whole warehouse (sql/checks/warehouse.sql, a statement each), one row
+    per rule with its unexpected_count and example keys."""
+    rules = con.extract_statements(sql("checks/warehouse"))
+    return pl.concat([con.sql(rule.query).pl() for rule in rules])
 
 
 def with_mart_columns(comment: pl.DataFrame, mention: pl.DataFrame) -> pl.DataFrame:

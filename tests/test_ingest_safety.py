@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from flows.ingest import ingest
-from flows.sqlfiles import sql
+from flows.load import warehouse_checks
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -176,7 +176,7 @@ def test_runs_killed_at_any_point_leave_the_published_warehouse_whole(
 
         assert warehouse.read_bytes() == published, halt_at
         with duckdb.connect(str(warehouse), read_only=True) as con:
-            checks = con.sql(sql("checks/warehouse")).pl()
+            checks = warehouse_checks(con)
             assert checks["unexpected_count"].sum() == 0
             assert con.execute("select count(*) from ingest_run").fetchone() == (1,)
         # Only this run's candidate: the one before it was removed when this run started.

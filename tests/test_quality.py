@@ -841,9 +841,9 @@ def warehouse_with(statements: list[str]) -> pl.DataFrame:
     con.execute("insert into entity values ('damascus', 'Damascus', 'LOC', null, 'gazetteer')")
     for statement in statements:
         con.execute(statement)
-    from flows.sqlfiles import sql
+    from flows.load import warehouse_checks
 
-    return con.sql(sql("checks/warehouse")).pl()
+    return warehouse_checks(con)
 
 
 INSERT_ARTICLE = f"insert into article {ARTICLE_COLUMNS} values "
