@@ -342,3 +342,33 @@ def test_the_warehouse_checks_find_repeated_keys_the_tables_do_not_index(warehou
             "examples": ["a1"],
         },
     ]
+
+
+def _entities(*rows: tuple[str, str]) -> pl.DataFrame:
+    """entity rows of (entity_id, source)."""
+    return pl.DataFrame(
+        [(entity_id, entity_id.title(), "PER", None, source) for entity_id, source in rows],
+        schema=schema.polars_schema("entity"),
+        orient="row",
+    )
+
+
+def test_a_discovered_entity_stays_while_a_mention_names_it(warehouse: Path):
+    candidate = Candidate.prepare(warehouse, "r1")
+    writer = candidate.writer
+    mention = pl.DataFrame(
+        [("m1", "named", "a1", None, "body", 0, 4, "Body", "discovery")],
+        schema=schema.polars_schema("entity_mention"),
+        orient="row",
+    )
+    writer.write_batch("r1", **{**one_page(), "mention": mention})
+    no_files = (schema.empty("source_file"), schema.empty("quarantine").drop("run_id"))
+    found = _entities(("named", "discovered"), ("unnamed", "discovered"), ("old", "gazetteer"))
+    writer.write_run("r1", found, *no_files)
+
+    # The next run's gazetteer, and no page read again.
+    writer.write_run("r2", _entities(("new", "gazetteer")), *no_files)
+
+    kept = writer._con.sql("select entity_id, source from entity order by 1").fetchall()
+    candidate.discard()
+    assert kept == [("named", "discovered"), ("new", "gazetteer")]
