@@ -360,12 +360,13 @@ def _measure_steps() -> list[list[pl.Expr]]:
 def _attributes() -> dict[str, _Attribute]:
     """Every kind of attribute of a line on its own, by name."""
     attributes = [*_line_columns(), *_page_columns()]
-    return {
-        attribute.meta.output_name() if isinstance(attribute, pl.Expr) else attribute.name: (
-            attribute
-        )
-        for attribute in attributes
-    }
+    return {_name(attribute): attribute for attribute in attributes}
+
+
+def _name(attribute: _Attribute) -> str:
+    if isinstance(attribute, pl.Expr):
+        return attribute.meta.output_name()
+    return attribute.name
 
 
 def _attribute_columns(
