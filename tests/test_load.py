@@ -98,6 +98,22 @@ def test_leftovers_of_a_dead_run_are_removed_by_the_next(warehouse: Path):
     assert not leftover.exists()
 
 
+def _broken_rules(candidate: Candidate, *statements: str) -> list[dict]:
+    """Break the candidate with `statements`, from outside the run's writer as a bug would,
+    then discard it; return the warehouse rules that caught something."""
+    # The run's writer holds the file: close it first.
+    candidate.writer.close()
+    with duckdb.connect(str(candidate.path)) as con:
+        for statement in statements:
+            con.execute(statement)
+    writer = Writer.open(candidate.path)
+    checks = writer.run_checks()
+    writer.close()
+    candidate.discard()
+    broken = checks.filter(pl.col("unexpected_count") > 0)
+    return broken.select("expectation", "column_name", "unexpected_count", "examples").to_dicts()
+
+
 def test_the_warehouse_checks_find_orphan_rows_with_examples(warehouse: Path):
     candidate = Candidate.prepare(warehouse, "r1")
     page = one_page()
@@ -114,20 +130,10 @@ def test_the_warehouse_checks_find_orphan_rows_with_examples(warehouse: Path):
         }
     )
     candidate.writer.write_batch("r1", **{**page, "comment": orphan})
-    # The run's writer holds the file: close it to break the file from outside, as a bug would.
-    candidate.writer.close()
-    with duckdb.connect(str(candidate.path)) as con:
-        con.execute("delete from article")
 
-    writer = Writer.open(candidate.path)
-    checks = writer.run_checks()
-    writer.close()
-    candidate.discard()
+    broken = _broken_rules(candidate, "delete from article")
 
-    broken = checks.filter(pl.col("unexpected_count") > 0).select(
-        "expectation", "column_name", "unexpected_count", "examples"
-    )
-    assert broken.to_dicts() == [
+    assert broken == [
         {
             "expectation": "relationship",
             "column_name": "comment.article_id",
@@ -314,21 +320,15 @@ def test_the_writer_s_memory_is_bounded_whatever_the_crawl(tmp_path: Path):
 def test_the_warehouse_checks_find_repeated_keys_the_tables_do_not_index(warehouse: Path):
     candidate = Candidate.prepare(warehouse, "r1")
     candidate.writer.write_batch("r1", **one_page())
-    candidate.writer.close()
-    with duckdb.connect(str(candidate.path)) as con:
-        # A bug that loaded a page twice: no primary-key index stops it (sql/migrations/007).
-        con.execute("insert into page select * from page")
-        con.execute("insert into article select * from article")
 
-    writer = Writer.open(candidate.path)
-    checks = writer.run_checks()
-    writer.close()
-    candidate.discard()
-
-    broken = checks.filter(pl.col("unexpected_count") > 0).select(
-        "expectation", "column_name", "unexpected_count", "examples"
+    # A bug that loaded a page twice: no primary-key index stops it (sql/migrations/007).
+    broken = _broken_rules(
+        candidate,
+        "insert into page select * from page",
+        "insert into article select * from article",
     )
-    assert broken.to_dicts() == [
+
+    assert broken == [
         {
             "expectation": "unique",
             "column_name": "article.article_id",
