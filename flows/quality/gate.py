@@ -175,7 +175,7 @@ def warm_up() -> None:
 
 
 def check_again(batches: list[DocsBatch]) -> None:
-    """The process's gate validates `batches` again, for the Data Docs (see check_again)."""
+    """The process's gate validates `batches` again, for the Data Docs (QualityGate.check_again)."""
     shared_gate().check_again(batches)
 
 
