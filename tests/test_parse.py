@@ -27,6 +27,7 @@ from flows.parse import (
     reads_like_prose,
     worker_pool,
 )
+from flows.quality.gate import CHROME_LINE_REGEX
 from flows.schema import polars_schema
 
 TESTS = Path(__file__).resolve().parent
@@ -89,6 +90,17 @@ NOT_CHROME = [
     "Source: the ministry said on Monday that the fighting had stopped.",
     "Share this story with your neighbours, the mayor asked.",
     "Read more on this in our report tomorrow, the editor said.",
+]
+# A chrome pattern's word followed by more letters, ASCII or not: the patterns end their
+# words without `\b` (see ARTICLE_CHROME), and must still end them.
+WORDS_RUNNING_ON = [
+    "Illustrative image, sourced from the council's archive",
+    "Illustrative image, sourceé by hand",
+    "Ethan: it was never about the money",
+    "Moneroé: a coin that no one has heard of",
+    "Posted online: the ministry's statement in full",
+    "Posted byé nobody",
+    "If you're able, and if you like our content and approach, please supporting",
 ]
 
 # Hand-labelled from the seed pages, in page order.
@@ -249,6 +261,19 @@ def test_seed_002_last_comment_keeps_all_its_paragraphs(seed_002: ParsedPage) ->
 @pytest.mark.parametrize("line", CHROME_EXAMPLES)
 def test_chrome_lines_are_recognised(line: str) -> None:
     assert CHROME.fullmatch(line)
+    assert _in_text(line).str.contains(CHROME_LINE_REGEX).all()
+
+
+@pytest.mark.parametrize("line", WORDS_RUNNING_ON)
+def test_a_chrome_word_running_on_is_not_chrome(line: str) -> None:
+    assert not CHROME.fullmatch(line)
+    # The data-quality gate reads texts with polars' regular expressions, not Python's.
+    assert not _in_text(line).str.contains(CHROME_LINE_REGEX).any()
+
+
+def _in_text(line: str) -> pl.Series:
+    """`line` alone, and as a line of a longer text."""
+    return pl.Series([line, f"Body text.\n{line}\nMore text."])
 
 
 @pytest.mark.parametrize("line", NOT_CHROME)
