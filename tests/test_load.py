@@ -307,6 +307,35 @@ def test_a_comment_in_any_script_is_compared_by_its_letters_and_digits(warehouse
     candidate.discard()
 
 
+def test_a_comment_s_normalised_text_is_every_run_of_other_characters_made_one_space(
+    warehouse: Path,
+):
+    # The load's pattern skips the single spaces between words: it must still give the text
+    # of the column's definition, which replaces every run.
+    bodies = [
+        " a  b\tc\n\nd ",
+        "x.y,z - w",
+        "\u00a0Caf\u00e9\u2019s\u2003menu\u2026 ",
+        "one\ttwo\n three",
+        "...",
+        " ",
+        "a ! b",
+        "2 + 2 = 4",
+    ]
+    candidate = Candidate.prepare(warehouse, "r1")
+    candidate.writer.write_batch("r1", **page_with_comments("Body.", bodies, []))
+    loaded = [text for _, text, _ in counts_of(candidate)["comment"]]
+    candidate.discard()
+
+    defined = duckdb.execute(
+        r"select trim(regexp_replace(lower(body), '[^\pL\pN]+', ' ', 'g')) "
+        "from unnest($bodies) as t(body)",
+        {"bodies": bodies},
+    ).fetchall()
+    assert loaded == [text for (text,) in defined]
+    assert loaded[:2] == ["a b c d", "x y z w"]
+
+
 def test_the_writer_s_memory_is_bounded_whatever_the_crawl(tmp_path: Path):
     # DuckDB's default limit (80 % of the machine's memory) let its buffer pool keep every
     # block a run wrote: the run's memory grew with the crawl.
