@@ -548,6 +548,9 @@ TITLE_CUES = {CUES[9][0]}
 TITLE_PREFIX = rf"^{_TITLES} "
 # A capitalised name in mid-sentence: no cue says what it is.
 _MID_SENTENCE = rf"[a-z0-9,;:] ({_NAME})"
+# Patterns whose group is all of a match after its first N characters: the name is cut from
+# the match rather than found again by the group (a second, slower pass: 0.1 s a batch).
+GROUP_AT = {CUES[6][0]: 0, _MID_SENTENCE: 2}
 # Sentence openers, articles and titles that a capitalised run can start with.
 _LEADING_WORDS = (
     r"^(?:(?:The|A|An|And|But|Or|Of|In|On|At|To|For|From|By|As|If|When|While|After|Before|"
@@ -661,6 +664,8 @@ def _extract(texts: pl.DataFrame, pattern: str, scan: str | None = None) -> pl.D
         # Capture groups make the long title alternation slow: strip the title instead.
         name = pl.col("match").str.replace(TITLE_PREFIX, "").str.extract_all(_NAME).list.first()
         return matches.select(name=name).drop_nulls()
+    if pattern in GROUP_AT:
+        return matches.select(name=pl.col("match").str.slice(GROUP_AT[pattern]))
     return matches.select(name=pl.col("match").str.extract(pattern, 1)).drop_nulls()
 
 

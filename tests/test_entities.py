@@ -10,6 +10,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from flows import entities
 from flows.entities import (
     ENTITY_TYPES,
     GAZETTEER,
@@ -24,7 +25,8 @@ from flows.entities import (
 from flows.parse import parse_pages
 from flows.schema import polars_schema
 
-SAMPLE_PAGES = Path(__file__).resolve().parent.parent / "sample_pages"
+TESTS = Path(__file__).resolve().parent
+SAMPLE_PAGES = TESTS.parent / "sample_pages"
 COMMENT_INPUT_SCHEMA = pl.Schema(
     {"article_id": pl.String(), "comment_id": pl.String(), "body": pl.String()}
 )
@@ -621,3 +623,16 @@ def test_discovered_ids_of_different_names_differ(name: str, other: str) -> None
     assert discovered_id(name, "LOC") != discovered_id(other, "LOC")
     assert discovered_id(name, "LOC") == discovered_id(name, "LOC")
     assert discovered_id(name, "LOC") != discovered_id(name, "ORG")
+
+
+@pytest.mark.parametrize("pattern", sorted(entities.GROUP_AT))
+def test_a_name_cut_from_its_match_is_the_pattern_s_group(pattern: str):
+    # The labelled documents and the sample pages: prose with names of every cue.
+    paths = [*(TESTS / "fixtures" / "entities").glob("*.txt"), *SAMPLE_PAGES.glob("*.txt")]
+    texts = pl.DataFrame({"text": [path.read_text(encoding="utf-8") for path in paths]})
+    matches = texts.select(pl.col("text").str.extract_all(pattern)).explode("text").drop_nulls()
+
+    cut = entities._extract(texts, pattern)["name"]
+
+    assert len(cut) == len(matches) > 20
+    assert cut.to_list() == matches["text"].str.extract(pattern, 1).to_list()
