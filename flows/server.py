@@ -16,6 +16,8 @@ from pathlib import Path
 DEFAULT_PORT = 4200
 # Where the URL of the server `newsflow server` started is kept, in PREFECT_HOME.
 URL_FILE = "newsflow-server-url"
+# Where `prefect server start --background` keeps its process id, in PREFECT_HOME.
+PID_FILE = "server.pid"
 START_TIMEOUT_S = 120.0
 
 
@@ -65,14 +67,16 @@ def start(port: int = DEFAULT_PORT) -> str:
     if answers(api_url):
         _record(api_url)
         return api_url
+    remove_stale_pid_file()
     prefect = Path(sys.executable).with_name("prefect")
     command = [str(prefect), "server", "start", "--background", "--host", "127.0.0.1"]
     started = subprocess.run(
         [*command, "--port", str(port)], capture_output=True, text=True, check=False
     )
     if started.returncode != 0:
-        last_line = (started.stderr or started.stdout).strip().splitlines()[-1:]
-        raise ServerError(f"prefect server start failed: {' '.join(last_line)}")
+        # Prefect wraps its message to the terminal's width: one line again.
+        message = " ".join((started.stderr or started.stdout).split())
+        raise ServerError(f"prefect server start failed: {message}")
     deadline = time.monotonic() + START_TIMEOUT_S
     while not answers(api_url):
         if time.monotonic() > deadline:
@@ -80,6 +84,23 @@ def start(port: int = DEFAULT_PORT) -> str:
         time.sleep(0.5)  # polling a server that is starting: no event to wait on
     _record(api_url)
     return api_url
+
+
+def remove_stale_pid_file() -> None:
+    """Remove Prefect's record of its background server when the process it names is gone
+    (the machine restarted, the server was killed), as `prefect server stop` does: Prefect
+    refuses to start another while the record is there."""
+    pid_file = prefect_home() / PID_FILE
+    try:
+        pid = int(pid_file.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        pid_file.unlink(missing_ok=True)
+    except PermissionError:
+        pass  # it exists, run by another user
 
 
 def stop() -> None:

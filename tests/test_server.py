@@ -1,6 +1,9 @@
 """`newsflow server`: later commands find the background Prefect server while it answers."""
 
 import http.server
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,3 +75,27 @@ def test_start_reuses_a_server_that_answers_on_its_port(prefect_home: Path, heal
 
     assert server.start(port) == health_server
     assert (prefect_home / server.URL_FILE).read_text().strip() == health_server
+
+
+def test_a_record_of_a_server_process_that_is_gone_is_removed(prefect_home: Path):
+    # After a restart Prefect's PID file names a process that no longer runs, and `prefect
+    # server start --background` refuses to start ("A server is already running").
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    (prefect_home / server.PID_FILE).write_text(gone, encoding="utf-8")
+
+    server.remove_stale_pid_file()
+
+    assert not (prefect_home / server.PID_FILE).exists()
+
+
+def test_a_record_of_a_running_server_process_is_kept(prefect_home: Path):
+    (prefect_home / server.PID_FILE).write_text(str(os.getpid()), encoding="utf-8")
+
+    server.remove_stale_pid_file()
+
+    assert (prefect_home / server.PID_FILE).read_text(encoding="utf-8") == str(os.getpid())
