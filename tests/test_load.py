@@ -144,6 +144,27 @@ def test_the_warehouse_checks_find_orphan_rows_with_examples(warehouse: Path):
     assert not warehouse.exists()
 
 
+def test_a_warehouse_broken_in_millions_of_rows_is_reported_within_the_writer_s_memory(
+    warehouse: Path,
+):
+    # A bug that orphans every mention: the rules must report it as broken (count, five
+    # examples), not run out of the writer's memory listing three million keys.
+    candidate = Candidate.prepare(warehouse, "r1")
+    candidate.writer.write_batch("r1", **one_page())
+
+    broken = _broken_rules(
+        candidate,
+        "insert into entity_mention select 'orphan-' || i || repeat('x', 60), 'nobody', 'a1', "
+        "null, 'body', 0, 1, 'x', 'gazetteer' from range(3000000) as t(i)",
+    )
+
+    assert [(rule["column_name"], rule["unexpected_count"]) for rule in broken] == [
+        ("entity_mention.entity_id", 3_000_000)
+    ]
+    (examples,) = [rule["examples"] for rule in broken]
+    assert len(examples) == 5 and all(key.startswith("orphan-") for key in examples)
+
+
 def test_a_second_writer_is_turned_away_with_a_clear_message(warehouse: Path):
     with (
         WriterLock(warehouse),
