@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -108,6 +109,8 @@ def discover_files(
     rows: list[tuple[str, str, str, str, int | None, int | None]] = []
     unlistable: list[dict] = []
     ignored = 0
+    # fnmatch.fnmatch's own test, compiled once (POSIX names need no case folding).
+    named_like_a_page = re.compile(fnmatch.translate(pattern)).match
     names = names or tuple(root.name for root in inputs)
     for source, root in zip(names, inputs, strict=True):
 
@@ -121,22 +124,20 @@ def discover_files(
 
         top = os.fspath(root)
         prefix = os.path.join(top, "")
-        for folder, dirnames, filenames in os.walk(top, onerror=cannot_list):
-            dirnames.sort()
+        for folder, entries in _folders(top, cannot_list):
             # Strings, not Path objects: one per file took seconds for 100,000 files.
             below = folder[len(prefix) :] if folder != top else ""
-            for name in sorted([*filenames, *dirnames]):
-                if not fnmatch.fnmatch(name, pattern):
-                    ignored += name in filenames
+            for entry in entries:
+                if not named_like_a_page(entry.name):
+                    ignored += not _is_folder(entry)
                     continue
-                path = os.path.join(folder, name)
-                relative = f"{below}/{name}" if below else name
-                hostile = _hostile_entry(root, path, relative)
+                relative = f"{below}/{entry.name}" if below else entry.name
+                hostile = _hostile_entry(root, entry, relative)
                 if hostile is not None:
                     unlistable.append({"source": source, **hostile})
                     continue
-                size, mtime = _stat_or_none(path)
-                rows.append((source, top, relative, path, size, mtime))
+                size, mtime = _stat_or_none(entry)
+                rows.append((source, top, relative, entry.path, size, mtime))
     # Sorted by relative path, not in walk order (which lists a folder's files before its
     # sub-folders); the stable sort keeps the input folders in the order given.
     found = (
@@ -157,9 +158,38 @@ def discover_files(
     return Discovery(files=found.filter(first), rejects=rejects, ignored=ignored)
 
 
-def _hostile_entry(root: Path, path: str, relative: str) -> dict | None:
-    """A quarantine row for the entry at `path` (`relative` to `root`) that must not be read,
-    or None: a name that is not UTF-8 text, or a link that leads out of the input folder."""
+def _folders(
+    top: str, onerror: Callable[[OSError], None]
+) -> Iterator[tuple[str, list[os.DirEntry]]]:
+    """Each folder under `top` with its entries in name order: `top` first, then each
+    sub-folder in name order, as os.walk lists them (links to folders are listed, not
+    followed; `onerror` gets the error of a folder that cannot be listed).
+
+    The entries, not their names as os.walk gives them, so that a file's type and its status
+    come from the listing and one stat call: 0.9 s to list 101,000 files became 0.45 s."""
+    try:
+        with os.scandir(top) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError as error:
+        onerror(error)
+        return
+    yield top, entries
+    for entry in entries:
+        if _is_folder(entry) and not entry.is_symlink():
+            yield from _folders(entry.path, onerror)
+
+
+def _is_folder(entry: os.DirEntry) -> bool:
+    """Whether `entry` is a folder or a link to one (as os.walk tells them from files)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _hostile_entry(root: Path, entry: os.DirEntry, relative: str) -> dict | None:
+    """A quarantine row for `entry` (at `relative` in `root`) that must not be read, or None:
+    a name that is not UTF-8 text, or a link that leads out of the input folder."""
     try:
         relative.encode("utf-8")
     except UnicodeEncodeError:
@@ -171,10 +201,10 @@ def _hostile_entry(root: Path, path: str, relative: str) -> dict | None:
             "The file name is not valid UTF-8 (bad bytes shown as \\xNN); the file was not "
             "read. Rename it to UTF-8.",
         )
-    if not os.path.islink(path):
+    if not entry.is_symlink():
         return None
     try:
-        target = Path(path).resolve()
+        target = Path(entry.path).resolve()
     except (OSError, RuntimeError):
         return None  # a link loop: reading it says so (broken_link)
     if target.is_relative_to(root.resolve()):
@@ -214,10 +244,11 @@ def _duplicate_rejects(duplicates: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _stat_or_none(path: str) -> tuple[int | None, int | None]:
-    """Size and modification time (microseconds since the epoch) of the file `path` names."""
+def _stat_or_none(entry: os.DirEntry) -> tuple[int | None, int | None]:
+    """Size and modification time (microseconds since the epoch) of the file `entry` names
+    (of its target, for a link)."""
     try:
-        stat = os.stat(path)
+        stat = entry.stat()
     except OSError:
         return None, None
     return stat.st_size, _mtime_us(stat)
