@@ -166,7 +166,7 @@ def _folders(
     followed; `onerror` gets the error of a folder that cannot be listed).
 
     The entries, not their names as os.walk gives them, so that a file's type and its status
-    come from the listing and one stat call: 0.9 s to list 101,000 files became 0.45 s."""
+    come from the listing and one stat call: 1.06 s to list 101,000 files became 0.79 s."""
     try:
         with os.scandir(top) as listing:
             entries = sorted(listing, key=lambda entry: entry.name)
