@@ -58,6 +58,12 @@ class Gazetteer:
     def surfaces(self) -> tuple[str, ...]:
         return tuple(self.entity_of_surface)
 
+    @cached_property
+    def ordinary_words(self) -> frozenset[str]:
+        """Words that do not make a name: everyday words and the known non-names, in lower
+        case with plain apostrophes."""
+        return self.common_words | {w.lower().replace("’", "'") for w in self.not_names}  # noqa: RUF001
+
 
 class SurfaceMatcher:
     """Leftmost-longest matching of a fixed list of surface forms over UTF-8 bytes."""
@@ -76,6 +82,13 @@ class SurfaceMatcher:
         """(surface index, byte start, byte end) of each match, one row per match, in order."""
         found = self._automaton.find_matches_as_indexes(haystack)
         return np.array(found, dtype=np.int64).reshape(-1, 3)
+
+
+@lru_cache(maxsize=8)
+def _series_of(words: frozenset[str]) -> pl.Series:
+    """`words` as a polars Series, for `is_in`: made once for each of the gazetteer's word
+    sets, not on every use (a list of 35,000 words took 17 ms to hand to polars)."""
+    return pl.Series(sorted(words), dtype=pl.String())
 
 
 # An automaton cannot be pickled, and Dask pickles the gazetteer into every task: each
@@ -352,14 +365,14 @@ def _without_parts_of_longer_names(
     )
     is_loose = (
         (space_capital | hyphen_digit).fill_null(False)
-        & pl.col("surface").is_in(list(loose))
+        & pl.col("surface").is_in(_series_of(loose))
         & ~pl.col("title")
     )
     # From a character boundary to the end of the text is always whole UTF-8.
     following = text_bytes.bin.slice(byte_end).cast(pl.String)
     next_name = following.str.extract(r"^ (\p{Lu}\p{Ll}+)", 1)
     part_of_another = (
-        next_name.is_not_null() & ~next_name.str.to_lowercase().is_in(list(ordinary))
+        next_name.is_not_null() & ~next_name.str.to_lowercase().is_in(_series_of(ordinary))
     ) | following.str.contains(r"^-\d")
     return pl.concat(
         [
@@ -672,9 +685,8 @@ def _extract(texts: pl.DataFrame, pattern: str, scan: str | None = None) -> pl.D
 def _clean(found: pl.DataFrame, gazetteer: Gazetteer) -> pl.DataFrame:
     """Trim openers and possessives; drop names the gazetteer knows; mark names with at least
     one word that is neither an everyday word nor a known non-name (`Russian`, `Monday`)."""
-    ordinary = list(
-        gazetteer.common_words | {w.lower().replace("’", "'") for w in gazetteer.not_names}  # noqa: RUF001
-    )
+    ordinary = _series_of(gazetteer.ordinary_words)
+    not_names = _series_of(gazetteer.not_names)
     word_is_ordinary = (
         pl.element()
         .str.to_lowercase()
@@ -689,8 +701,8 @@ def _clean(found: pl.DataFrame, gazetteer: Gazetteer) -> pl.DataFrame:
         .str.strip_chars(" -’'")  # noqa: RUF001
     ).filter(
         pl.col("name").str.len_chars() >= 3,
-        ~pl.col("name").is_in(list(gazetteer.entity_of_surface)),
-        ~pl.col("name").is_in(list(gazetteer.not_names)),
+        ~pl.col("name").is_in(gazetteer.matcher.surfaces),
+        ~pl.col("name").is_in(not_names),
     )
     words = pl.col("name").str.split(" ")
     before_suffix = words.list.head(words.list.len() - 1)
@@ -699,7 +711,7 @@ def _clean(found: pl.DataFrame, gazetteer: Gazetteer) -> pl.DataFrame:
         every_word_distinctive=~words.list.eval(word_is_ordinary).list.any(),
         distinctive_before_suffix=~before_suffix.list.eval(word_is_ordinary).list.all(),
         capitalised_before_suffix=before_suffix.list.eval(
-            pl.element().str.contains(r"^\p{Lu}") & ~pl.element().is_in(list(gazetteer.not_names))
+            pl.element().str.contains(r"^\p{Lu}") & ~pl.element().is_in(not_names)
         ).list.sum(),
     )
 
