@@ -86,9 +86,10 @@ class SurfaceMatcher:
 
 @lru_cache(maxsize=8)
 def _series_of(words: frozenset[str]) -> pl.Series:
-    """`words` as a polars Series, for `is_in`: made once for each of the gazetteer's word
-    sets, not on every use (a list of 35,000 words took 17 ms to hand to polars)."""
-    return pl.Series(sorted(words), dtype=pl.String())
+    """`words` as polars takes them for `is_in` (a list, the one value of a Series): made once
+    for each of the gazetteer's word sets, not on every use (a list of 35,000 words took 17 ms
+    to hand to polars)."""
+    return pl.Series(sorted(words), dtype=pl.String()).implode()
 
 
 # An automaton cannot be pickled, and Dask pickles the gazetteer into every task: each
@@ -701,7 +702,7 @@ def _clean(found: pl.DataFrame, gazetteer: Gazetteer) -> pl.DataFrame:
         .str.strip_chars(" -’'")  # noqa: RUF001
     ).filter(
         pl.col("name").str.len_chars() >= 3,
-        ~pl.col("name").is_in(gazetteer.matcher.surfaces),
+        ~pl.col("name").is_in(gazetteer.matcher.surfaces.implode()),
         ~pl.col("name").is_in(not_names),
     )
     words = pl.col("name").str.split(" ")
