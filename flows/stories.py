@@ -1,14 +1,15 @@
 """Group near-duplicate article bodies (mirror copies, re-crawls) into stories: MinHash and LSH."""
 
 import hashlib
-from importlib.metadata import version
+import json
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
-from datasketch import MinHash, MinHashLSH
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
+
+from flows.reference.minhash import MINHASH
 
 # 3-word shingles: a mirror copy keeps nearly all of them, an edited word breaks only three;
 # two different articles on one topic share few.
@@ -18,33 +19,30 @@ SHINGLE_WORDS = 3
 MAX_WORDS = 600
 # Characters of a body fetched to find its first MAX_WORDS words (about 7 a word in English).
 MAX_CHARS = 12_000
-NUM_PERM = 128
-# Estimated Jaccard similarity of the shingle sets at or above which two bodies are copies of
-# one story. The fixture crawl of tests/test_stories.py measures what it gives.
-THRESHOLD = 0.5
-SCHEME = "affine32"
+# datasketch's permutations and LSH bands for 128 permutations of its affine32 scheme and an
+# estimated Jaccard similarity of 0.5 (THRESHOLD, at or above which two bodies are copies of
+# one story; the fixture crawl of tests/test_stories.py measures what it gives), as
+# `python -m flows.reference.minhash` wrote them.
+_PARAMETERS = json.loads(MINHASH.read_text())
+NUM_PERM = _PARAMETERS["num_perm"]
+THRESHOLD = _PARAMETERS["threshold"]
+SCHEME = _PARAMETERS["scheme"]
 # Shingles are hashed with polars, whose hash may change between its versions: signatures
 # made otherwise are computed again (article_story.signed_with).
 SIGNED_WITH = (
     f"shingles={SHINGLE_WORDS} words={MAX_WORDS} perm={NUM_PERM} {SCHEME} "
-    f"datasketch {version('datasketch')} polars {pl.__version__}"
+    f"datasketch {_PARAMETERS['datasketch']} polars {pl.__version__}"
 )
 SIGNATURE_SCHEMA = {"article_id": pl.String(), "minhash": pl.Binary()}
 _MIX = np.uint64(0x100000001B3)
-
-
-def _bands() -> list[tuple[int, int]]:
-    """The LSH bands (start, end) datasketch chooses for THRESHOLD and NUM_PERM."""
-    return MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM).hashranges
-
-
-BANDS = _bands()
+BANDS = [(start, end) for start, end in _PARAMETERS["bands"]]
 # Each band's key is the keyed BLAKE2b digest of its values' bytes.
 _KEYED_BANDS = [hashlib.blake2b(digest_size=8, key=b"%d" % band) for band in range(len(BANDS))]
 _BAND_BYTES = [(start * 4, end * 4) for start, end in BANDS]
-# The permutations of datasketch's MinHash (its seed, NUM_PERM and SCHEME): a signature holds,
-# for each k, the least a_k * h + b_k (mod 2^32) over the (mixed) hashes h of its shingles.
-_PERMUTE_A, _PERMUTE_B = MinHash(num_perm=NUM_PERM, scheme=SCHEME).permutations
+# A signature holds, for each k, the least a_k * h + b_k (mod 2^32) over the (mixed) hashes h
+# of its shingles.
+_PERMUTE_A = np.array(_PARAMETERS["multipliers"], dtype=np.uint32)
+_PERMUTE_B = np.array(_PARAMETERS["offsets"], dtype=np.uint32)
 # Shingles permuted at once: the block's NUM_PERM values each (1 MB) stay in the CPU's cache.
 _BLOCK = 2048
 # Pairs compared at once: the signatures of both sides, 8 MB each.

@@ -2,19 +2,24 @@
 
 import hashlib
 import itertools
+import json
 import random
 import shutil
+import subprocess
+import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import polars as pl
 import pytest
-from datasketch import MinHash
+from datasketch import MinHash, MinHashLSH
 from figures import FIGURES, RecordProperty
 
 from flows import schema, stories
 from flows.load import Writer
+from flows.reference import minhash as minhash_parameters
 
 WORDS = (Path(stories.__file__).parent / "reference" / "common_words.txt").read_text().split()
 
@@ -87,6 +92,28 @@ def test_signatures_are_datasketchs_minhash_of_each_bodys_shingles():
         3,
     ]
     assert len(hashes) == counts.sum()
+
+
+def test_the_committed_parameters_are_those_of_the_installed_datasketch():
+    assert json.loads(minhash_parameters.MINHASH.read_text()) == minhash_parameters.parameters()
+    assert MinHashLSH(stories.THRESHOLD, stories.NUM_PERM).hashranges == stories.BANDS
+    multipliers, offsets = MinHash(num_perm=stories.NUM_PERM, scheme=stories.SCHEME).permutations
+    assert np.array_equal(stories._PERMUTE_A, multipliers)
+    assert np.array_equal(stories._PERMUTE_B, offsets)
+    assert f"datasketch {version('datasketch')} " in stories.SIGNED_WITH
+
+
+def test_a_run_does_not_import_datasketch():
+    # datasketch brings scipy's integration and special functions: 0.6 s and 53 MiB a run.
+    imported = subprocess.run(
+        [sys.executable, "-c", "import sys, flows.cli, flows.ingest; print(*sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert "flows.stories" in imported
+    assert "datasketch" not in imported
+    assert "scipy.integrate" not in imported
 
 
 def test_band_keys_are_each_bands_keyed_blake2b_digest():
