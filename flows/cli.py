@@ -493,9 +493,11 @@ def _run_flow(start: Callable[[], "RunSummary"], debug: bool) -> "RunSummary":
 
 def _with_start_up(summary: "RunSummary") -> "RunSummary":
     """The run time as the user waited for it: from the command's start, Prefect's start-up
-    (a temporary server: seconds) included, shown as a stage of its own."""
+    (a temporary server: seconds) and its wrap-up of the flow run included, shown as a stage
+    of their own."""
     waited = time.perf_counter() - COMMAND_STARTED
-    start_up = max(0.0, waited - summary.seconds)
+    # The run's own time (summary.seconds) ends where its report begins.
+    start_up = max(0.0, waited - summary.seconds - summary.stage_seconds.get("report", 0.0))
     summary.stage_seconds = {"start-up": start_up, **summary.stage_seconds}
     summary.seconds = waited
     return summary

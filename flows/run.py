@@ -111,6 +111,12 @@ def _build(
     """Load every batch of `source` into `candidate`, then publish it; return the totals."""
     discovered: list[pl.DataFrame] = []
     total = source.count(candidate.writer, summary)
+    # Great Expectations is needed only for the Data Docs, in a process of its own that
+    # imports it (seconds, 160 MB) beside the run: beside the batch when there is one, which
+    # holds little memory; else beside the stories and the publish, not while batches run.
+    one_batch = 0 < total <= settings.batch_size
+    if one_batch:
+        quality.warm_up()
     with (
         progress_bar() as progress,
         batch_stages(settings, gazetteer, total, summary) as stages,
@@ -125,9 +131,7 @@ def _build(
             discovered.append(result.discovered)
             source.record(batch, result, summary)
             progress.update(bar, advance=batch.size)
-    if total:
-        # Great Expectations is needed only for the report: imported now, beside the stories
-        # and the publish, its 160 MB are not held while the batches run.
+    if total > settings.batch_size:
         quality.warm_up()
     manifest, quarantine = source.finish(summary)
     summary.files_quarantined = quarantine.height
@@ -136,9 +140,11 @@ def _build(
     with summary.timing("stories"):
         stories_task(candidate)
     if total:
-        # GX validates the Data Docs' batches again beside the publish, which waits on DuckDB
-        # (not beside the stories: their memory and GX's would add up).
-        ledger.docs.check_beside(quality.check_again)
+        # GX validates the Data Docs' batches again beside the publish (not beside the stories:
+        # their memory and GX's would add up).
+        ledger.docs.writing = quality.write_data_docs_beside(
+            ledger.docs.batches(), settings.data_docs, summary.run_id
+        )
     with summary.timing("publish"):
         return publish_task(candidate, summary, started_at, entity, manifest, quarantine, ledger)
 

@@ -8,7 +8,7 @@ from typing import ParamSpec, TypeVar
 
 import duckdb
 import polars as pl
-from prefect import Task, task
+from prefect import Task, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
@@ -187,9 +187,14 @@ def report_task(summary: RunSummary, ledger: quality.RunLedger, data_docs: Path)
     # A run that validated no page (nothing new) keeps the last Data Docs and never imports
     # Great Expectations, which takes seconds.
     if ledger.docs.batches():
+        # Started beside the publish, or now for a run the data-quality gate stopped.
+        writing = ledger.docs.writing or quality.write_data_docs_beside(
+            ledger.docs.batches(), data_docs, summary.run_id
+        )
         try:
-            ledger.docs.check_done(quality.check_again)
-            summary.data_docs = quality.shared_gate().build_data_docs(data_docs, summary.run_id)
+            summary.data_docs, disagreements = writing.result()
+            for disagreement in disagreements:
+                get_run_logger().warning(disagreement)
         except Exception as error:
             # The run is published (or stopped) by now: a report it cannot write must not
             # turn it into a failure.

@@ -5,7 +5,6 @@ import json
 import pickle
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -1142,31 +1141,24 @@ def test_a_rule_over_no_rows_observes_none_of_none():
     assert share(1, 3) == "1 of 3 rows unexpected (33.33%)"
 
 
-def test_the_data_docs_check_runs_beside_the_run_and_reports_its_failure_when_waited_for():
-    docs = quality.RunLedger("r1").docs
-    docs.offer(quality.DocsBatch("b1", {}, ("article",), []))
-    seen: list[tuple[str, list[str]]] = []
-    release = threading.Event()
+def test_the_data_docs_are_written_in_a_process_of_their_own(tmp_path: Path):
+    # Importing GX and validating again take seconds of pure Python: in the run's process
+    # they would hold its interpreter lock against the stories and the publish.
+    script = f"""
+import sys
+from pathlib import Path
+from flows import entities, quality
+frames = {{"entity": entities.load_gazetteer().entities}}
+rules = quality.RowRules(quality.load_suite_documents(), quality.suite_parameters())
+results = rules.validate(frames, ("entity",))
+batch = quality.DocsBatch("r1-reference", frames, ("entity",), results)
+writing = quality.write_data_docs_beside([batch], Path({str(tmp_path / "docs")!r}), "r1")
+index, disagreements = writing.result()
+print(index, disagreements, "great_expectations" in sys.modules)
+"""
+    printed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
 
-    def check(batches: list[quality.DocsBatch]) -> None:
-        release.wait()
-        seen.append((threading.current_thread().name, [batch.name for batch in batches]))
-        raise OSError("disk full")
-
-    docs.check_beside(check)
-    assert seen == []  # the caller went on while the check waits
-    release.set()
-    with pytest.raises(OSError, match="disk full"):
-        docs.check_done(check)
-
-    assert seen == [("great-expectations", ["b1"])]
-
-
-def test_the_data_docs_check_runs_at_once_when_none_ran_beside():
-    docs = quality.RunLedger("r1").docs
-    docs.offer(quality.DocsBatch("b1", {}, ("article",), []))
-    seen: list[str] = []
-
-    docs.check_done(lambda batches: seen.append(threading.current_thread().name))
-
-    assert seen == [threading.current_thread().name]
+    assert printed == [str(tmp_path / "docs" / "index.html"), "[]", "False"]
+    assert "r1-reference" in (tmp_path / "docs" / "index.html").read_text(encoding="utf-8")

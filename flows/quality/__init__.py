@@ -10,11 +10,11 @@ Docs, validating again the batches they show), `ledger` (the run's results and t
 from flows.quality.frames import checked_frames
 from flows.quality.gate import (
     QualityGate,
-    check_again,
     load_suite_documents,
     shared_gate,
     suite_parameters,
     warm_up,
+    write_data_docs_beside,
 )
 from flows.quality.ledger import RunLedger, require_passed, set_aside, settle, warehouse_results
 from flows.quality.report import DocsBatch, report_markdown, rule_rows
@@ -37,7 +37,6 @@ __all__ = [
     "RowRules",
     "RuleResult",
     "RunLedger",
-    "check_again",
     "checked_frames",
     "load_suite_documents",
     "report_markdown",
@@ -49,4 +48,5 @@ __all__ = [
     "suite_parameters",
     "warehouse_results",
     "warm_up",
+    "write_data_docs_beside",
 ]

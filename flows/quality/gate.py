@@ -7,8 +7,10 @@ import os
 import shutil
 import threading
 from collections.abc import Iterable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from datetime import UTC, datetime
 from functools import cache
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,6 @@ CHROME_LINE_REGEX = r"(?m)^[ \t]*(?:" + "|".join(f"(?:{p})" for p in CHROME_LINE
 # No web crawl is older than the first web archives.
 EARLIEST_CRAWL_MONTH = datetime(1996, 1, 1)
 DATA_DOCS_SITE = "newsflow"
-log = logging.getLogger(__name__)
 
 
 def load_suite_documents() -> dict[str, dict]:
@@ -99,15 +100,17 @@ class QualityGate:
             results.extend(_rule_result(name, result) for result in outcome.results)
         return results
 
-    def check_again(self, batches: list[DocsBatch]) -> None:
-        """Validate `batches` again with GX, for the Data Docs, and say where GX and the
-        polars rules disagree."""
+    def check_again(self, batches: list[DocsBatch]) -> list[str]:
+        """Validate `batches` again with GX, for the Data Docs; return where GX and the
+        polars rules disagree, a line per batch."""
+        disagreements = []
         for batch in batches:
             results = self.validate(batch.frames, batch.name, batch.suites)
             theirs = {r.key: _verdict(r) for r in batch.results}
             differ = [r.key for r in results if r.key in theirs and theirs[r.key] != _verdict(r)]
             if differ:
-                log.warning("GX and the polars rules disagree on %s: %s", batch.name, differ)
+                disagreements.append(f"GX and the polars rules disagree on {batch.name}: {differ}")
+        return disagreements
 
     def build_data_docs(self, folder: Path, run_prefix: str) -> Path:
         """Rebuild `folder` from scratch with the suites and this run's validation results;
@@ -168,15 +171,58 @@ def _gate() -> QualityGate:
     return QualityGate()
 
 
+# Great Expectations in a process of its own, one per process that runs flows (made when a run
+# first needs it, kept for the next runs): importing GX and validating the Data Docs' batches
+# again are seconds of pure Python that, in the run's process, would hold its interpreter lock
+# against the stories and the publish; in a process of their own they run on the other core.
+_DOCS_PROCESS: list[Executor] = []
+
+
+def _docs_process() -> Executor:
+    with _GATE_LOCK:
+        if not _DOCS_PROCESS:
+            process = ProcessPoolExecutor(
+                1, mp_context=get_context("spawn"), initializer=_log_as_the_console
+            )
+            _DOCS_PROCESS.append(process)
+        return _DOCS_PROCESS[0]
+
+
+def _log_as_the_console() -> None:
+    """Show GX's messages in the Data Docs' process as the run's console shows its own: a
+    failure is reported by the run in one line, so without --verbose only what is CRITICAL."""
+    console = logging.StreamHandler()
+    console.setLevel(os.environ.get("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING"))
+    console.setFormatter(logging.Formatter("%(asctime)s | %(levelname)s | %(name)s - %(message)s"))
+    logging.getLogger().addHandler(console)
+
+
 def warm_up() -> None:
-    """Build the gate in the background: the run needs GX only for its report, and importing
-    it takes seconds that overlap with the work before the report this way."""
-    threading.Thread(target=shared_gate, name="import-great-expectations", daemon=True).start()
+    """Have the Data Docs' process import GX now, beside the rest of the run: the run needs
+    GX only for its Data Docs."""
+    _docs_process().submit(_build_gate)
 
 
-def check_again(batches: list[DocsBatch]) -> None:
-    """The process's gate validates `batches` again, for the Data Docs (QualityGate.check_again)."""
-    shared_gate().check_again(batches)
+def write_data_docs_beside(
+    batches: list[DocsBatch], folder: Path, run_prefix: str
+) -> "Future[tuple[Path, list[str]]]":
+    """Start writing the Data Docs of `batches` into `folder` (write_data_docs) in the Data
+    Docs' process; the future gives the index page and the disagreements."""
+    return _docs_process().submit(write_data_docs, batches, folder, run_prefix)
+
+
+def write_data_docs(
+    batches: list[DocsBatch], folder: Path, run_prefix: str
+) -> tuple[Path, list[str]]:
+    """Validate `batches` again with GX and rebuild `folder` with their results; return the
+    index page and where GX and the polars rules disagree."""
+    gate = shared_gate()
+    disagreements = gate.check_again(batches)
+    return gate.build_data_docs(folder, run_prefix), disagreements
+
+
+def _build_gate() -> None:
+    shared_gate()
 
 
 def _rule_result(suite: str, result: Any) -> RuleResult:

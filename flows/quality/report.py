@@ -2,8 +2,7 @@
 
 import html
 import json
-import threading
-from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,8 +41,9 @@ class DocsBatches:
     kept: list[DocsBatch] = field(default_factory=list)
     last: DocsBatch | None = None
     _broken: set[tuple] = field(default_factory=set)
-    _checking: threading.Thread | None = None
-    _failure: list[BaseException] = field(default_factory=list)
+    # The Data Docs being written beside the run (gate.write_data_docs_beside), once started:
+    # their index page and where GX and the polars rules disagreed.
+    writing: "Future[tuple[Path, list[str]]] | None" = None
 
     def offer(self, batch: DocsBatch) -> None:
         """Keep `batch` if it is the reference or broke a rule not seen broken before."""
@@ -57,29 +57,6 @@ class DocsBatches:
 
     def batches(self) -> list[DocsBatch]:
         return [*self.kept, *([self.last] if self.last is not None else [])]
-
-    def check_beside(self, check: Callable[[list[DocsBatch]], None]) -> None:
-        """Start `check` (Great Expectations validating the batches again) in a thread of its
-        own, to run beside the rest of the run; check_done waits for it."""
-
-        def checked() -> None:
-            try:
-                check(self.batches())
-            except BaseException as error:  # raised again by check_done, in the run's thread
-                self._failure.append(error)
-
-        self._checking = threading.Thread(target=checked, name="great-expectations", daemon=True)
-        self._checking.start()
-
-    def check_done(self, check: Callable[[list[DocsBatch]], None]) -> None:
-        """Wait for the check started beside the run, raising what it raised; run `check`
-        now when none was started (a run the gate stopped)."""
-        if self._checking is None:
-            check(self.batches())
-            return
-        self._checking.join()
-        if self._failure:
-            raise self._failure[0]
 
 
 def report_markdown(title: str, facts: list[tuple[str, str]], ledger: "RunLedger") -> str:
