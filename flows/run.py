@@ -111,12 +111,14 @@ def _build(
     """Load every batch of `source` into `candidate`, then publish it; return the totals."""
     discovered: list[pl.DataFrame] = []
     total = source.count(candidate.writer, summary)
-    # Great Expectations is needed only for the Data Docs, in a process of its own that
-    # imports it (seconds, 160 MB) beside the run: beside the batch when there is one, which
-    # holds little memory; else beside the stories and the publish, not while batches run.
+    # Great Expectations is needed only for the Data Docs: it is imported (seconds, 160 MB)
+    # and validates again beside the run. A run of one batch, which holds little memory, has
+    # it in a process of its own from the start, on the other core: in this process it would
+    # slow the stories and the publish, seconds of a short run. A longer run has it in a
+    # thread after the batches (not while they run), where it reuses the memory they freed.
     one_batch = 0 < total <= settings.batch_size
     if one_batch:
-        quality.warm_up()
+        quality.warm_up(own_process=True)
     with (
         progress_bar() as progress,
         batch_stages(settings, gazetteer, total, summary) as stages,
@@ -132,7 +134,7 @@ def _build(
             source.record(batch, result, summary)
             progress.update(bar, advance=batch.size)
     if total > settings.batch_size:
-        quality.warm_up()
+        quality.warm_up(own_process=False)
     manifest, quarantine = source.finish(summary)
     summary.files_quarantined = quarantine.height
     summary.quarantine_reasons = dict(quarantine.group_by("reason").len().iter_rows())
@@ -143,7 +145,7 @@ def _build(
         # GX validates the Data Docs' batches again beside the publish (not beside the stories:
         # their memory and GX's would add up).
         ledger.docs.writing = quality.write_data_docs_beside(
-            ledger.docs.batches(), settings.data_docs, summary.run_id
+            ledger.docs.batches(), settings.data_docs, summary.run_id, own_process=one_batch
         )
     with summary.timing("publish"):
         return publish_task(candidate, summary, started_at, entity, manifest, quarantine, ledger)

@@ -189,7 +189,7 @@ def report_task(summary: RunSummary, ledger: quality.RunLedger, data_docs: Path)
     if ledger.docs.batches():
         # Started beside the publish, or now for a run the data-quality gate stopped.
         writing = ledger.docs.writing or quality.write_data_docs_beside(
-            ledger.docs.batches(), data_docs, summary.run_id
+            ledger.docs.batches(), data_docs, summary.run_id, own_process=False
         )
         try:
             summary.data_docs, disagreements = writing.result()

@@ -1152,7 +1152,9 @@ frames = {{"entity": entities.load_gazetteer().entities}}
 rules = quality.RowRules(quality.load_suite_documents(), quality.suite_parameters())
 results = rules.validate(frames, ("entity",))
 batch = quality.DocsBatch("r1-reference", frames, ("entity",), results)
-writing = quality.write_data_docs_beside([batch], Path({str(tmp_path / "docs")!r}), "r1")
+writing = quality.write_data_docs_beside(
+    [batch], Path({str(tmp_path / "docs")!r}), "r1", own_process=True
+)
 index, disagreements = writing.result()
 print(index, disagreements, "great_expectations" in sys.modules)
 """

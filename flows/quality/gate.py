@@ -7,7 +7,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import cache
 from multiprocessing import get_context
@@ -171,21 +171,26 @@ def _gate() -> QualityGate:
     return QualityGate()
 
 
-# Great Expectations in a process of its own, one per process that runs flows (made when a run
-# first needs it, kept for the next runs): importing GX and validating the Data Docs' batches
-# again are seconds of pure Python that, in the run's process, would hold its interpreter lock
-# against the stories and the publish; in a process of their own they run on the other core.
-_DOCS_PROCESS: list[Executor] = []
+# Where GX writes the Data Docs beside the run: one worker each, made when a run first needs
+# it and kept for the next runs (GX is imported once). Importing GX and validating the Data
+# Docs' batches again are seconds of pure Python that, in a thread of the run's process, hold
+# its interpreter lock against the stories and the publish; in a process of their own they run
+# on the other core, but hold their own memory (up to 700 MiB for batches of 2,000 pages)
+# where a thread reuses what the run's batches freed.
+_DOCS_WORKERS: dict[bool, Executor] = {}
 
 
-def _docs_process() -> Executor:
+def _docs_worker(own_process: bool) -> Executor:
     with _GATE_LOCK:
-        if not _DOCS_PROCESS:
-            process = ProcessPoolExecutor(
-                1, mp_context=get_context("spawn"), initializer=_log_as_the_console
+        if own_process not in _DOCS_WORKERS:
+            _DOCS_WORKERS[own_process] = (
+                ProcessPoolExecutor(
+                    1, mp_context=get_context("spawn"), initializer=_log_as_the_console
+                )
+                if own_process
+                else ThreadPoolExecutor(1, thread_name_prefix="great-expectations")
             )
-            _DOCS_PROCESS.append(process)
-        return _DOCS_PROCESS[0]
+        return _DOCS_WORKERS[own_process]
 
 
 def _log_as_the_console() -> None:
@@ -197,18 +202,19 @@ def _log_as_the_console() -> None:
     logging.getLogger().addHandler(console)
 
 
-def warm_up() -> None:
-    """Have the Data Docs' process import GX now, beside the rest of the run: the run needs
-    GX only for its Data Docs."""
-    _docs_process().submit(_build_gate)
+def warm_up(own_process: bool) -> None:
+    """Import GX now, beside the rest of the run (which needs it only for its Data Docs), in
+    a process of its own or in a thread."""
+    _docs_worker(own_process).submit(_build_gate)
 
 
 def write_data_docs_beside(
-    batches: list[DocsBatch], folder: Path, run_prefix: str
+    batches: list[DocsBatch], folder: Path, run_prefix: str, own_process: bool
 ) -> "Future[tuple[Path, list[str]]]":
-    """Start writing the Data Docs of `batches` into `folder` (write_data_docs) in the Data
-    Docs' process; the future gives the index page and the disagreements."""
-    return _docs_process().submit(write_data_docs, batches, folder, run_prefix)
+    """Start writing the Data Docs of `batches` into `folder` (write_data_docs) beside the
+    run, in a process of its own or in a thread; the future gives the index page and where
+    GX and the polars rules disagree."""
+    return _docs_worker(own_process).submit(write_data_docs, batches, folder, run_prefix)
 
 
 def write_data_docs(
